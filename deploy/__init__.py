@@ -1,0 +1,1 @@
+"""Deploy the pipeline to AWS."""

@@ -1,0 +1,1 @@
+"""Console (local web UI)."""

@@ -1,0 +1,1 @@
+"""Crawl and ETL: local adapters (DuckDB) of the Glue crawler and Glue job."""

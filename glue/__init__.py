@@ -1,0 +1,1 @@
+"""Glue crawler settings, the ETL SQL and the Glue Spark job script."""

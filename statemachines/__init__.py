@@ -1,0 +1,1 @@
+"""The pipeline state machine, built with the Step Functions Data Science SDK."""
