@@ -2,13 +2,12 @@
 
 Handlers choose adapters by configuration (``FRAUDPIPE_BACKEND``), never by "am I in a test".
 
-| variable | meaning | default |
-|---|---|---|
-| ``FRAUDPIPE_BACKEND`` | ``local`` (workspace + local adapters) or ``aws`` (boto3 services) | ``local`` |
-| ``FRAUDPIPE_HOME`` | the local workspace folder | ``.fraudpipe`` |
-| ``FRAUDPIPE_TIME_SCALE`` | factor applied to Wait states and retry intervals by the local runtime (e.g. ``0.01`` in tests); a real run leaves it at 1 | ``1`` |
-| ``FRAUDPIPE_JOB_MODE`` | ``process`` or ``thread`` for local async jobs | ``process`` |
-| ``FRAUDPIPE_BUCKET`` | the artefact bucket on AWS (set by the stack) | none |
+- ``FRAUDPIPE_BACKEND``: ``local`` (workspace + local adapters, default) or ``aws`` (boto3).
+- ``FRAUDPIPE_HOME``: the local workspace folder (default ``.fraudpipe``).
+- ``FRAUDPIPE_TIME_SCALE``: factor (0..1) the local runtime applies to Wait states and retry
+  intervals, e.g. ``0.01`` in tests; a real run leaves it at the default 1.
+- ``FRAUDPIPE_JOB_MODE``: ``process`` (default) or ``thread`` for local async jobs.
+- ``FRAUDPIPE_BUCKET``: the artefact bucket on AWS (set by the stack).
 """
 
 from __future__ import annotations

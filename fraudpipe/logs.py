@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-__all__ = ["get_logger", "redact", "RedactingFilter"]
+__all__ = ["RedactingFilter", "get_logger", "redact"]
 
 _CARD = re.compile(r"(?<!\d)\d{12,19}(?!\d)")
 _SENSITIVE_KEYS = {"cc_num", "first", "last", "street", "dob", "ENTITY_ID"}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Workspace", "get_workspace", "atomic_write_text", "atomic_write_json", "read_json"]
+__all__ = ["Workspace", "atomic_write_json", "atomic_write_text", "get_workspace", "read_json"]
 
 DEFAULT_HOME = ".fraudpipe"
 HOME_ENV = "FRAUDPIPE_HOME"
