@@ -1,9 +1,58 @@
-"""Commands of this area, added to the main ``fraudpipe`` app by :func:`register`."""
+"""``fraudpipe serve``: the realtime API, the review pages and the console on one port."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from fraudpipe.workspace import get_workspace
+
+__all__ = ["register", "serve_banner"]
+
+
+def serve_banner(url: str, config_file: str, key: str | None) -> str:
+    """What ``serve`` prints first (pure, so it is easy to test)."""
+    lines = [
+        f"fraudpipe serving on {url}",
+        f"  predict:  {url}/predict   openapi: {url}/openapi.json",
+    ]
+    if key is None:
+        lines.append("  API key:  not required (--no-auth; local use only)")
+        lines.append(f"  review:   {url}/review")
+    else:
+        lines.append(f"  API keys: in {config_file} (key 'api_keys'); send one as x-api-key")
+        lines.append(f"  review:   {url}/review?key=<an API key>")
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add ``serve`` to ``app``."""
+
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+        no_auth: Annotated[
+            bool, typer.Option("--no-auth", help="Do not require x-api-key (local use only).")
+        ] = False,
+    ) -> None:
+        """Serve GET/POST /predict, the review pages and the console."""
+        import uvicorn
+
+        from fraudpipe.api.keys import ensure_api_key, update_config
+        from fraudpipe.server import create_app
+
+        ws = get_workspace()
+        key = None if no_auth else ensure_api_key(ws)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        url = f"http://{shown}:{port}"
+        update_config(ws, server={"url": url})
+        typer.echo(serve_banner(url, str(ws.config_file), key))
+        uvicorn.run(
+            create_app(ws, require_api_key=not no_auth),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )

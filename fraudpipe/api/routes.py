@@ -1,9 +1,129 @@
-"""HTTP routes of this area; :func:`include` adds them to the app built by ``fraudpipe.server``."""
+"""HTTP routes of the realtime API: ``GET /predict`` (the seed's query) and ``POST /predict``.
+
+Bad input is a 400 listing every bad field (FastAPI's 422 is reshaped for these routes only),
+a missing or wrong ``x-api-key`` a 401, no ACTIVE detector a 503 saying how to get one.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import threading
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from fraudpipe.api.errors import ApiError, UnauthorizedError
+from fraudpipe.api.keys import HEADER, KeyRing
+from fraudpipe.api.schema import PredictRequest, problems_of
+from fraudpipe.api.service import Predictor
+from fraudpipe.workspace import Workspace
+
+__all__ = ["COOKIE", "include", "require_api_key"]
+
+COOKIE = "fraudpipe_api_key"
+#: Paths whose validation errors are answered as 400 with the list of bad fields.
+OWN_PREFIXES = ("/predict", "/review")
+
+_ERROR_BODY = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "problem": {"type": "string"}},
+            },
+        },
+    },
+}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "AFD's GetEventPrediction shape plus outcomes, score and review."},
+    400: {
+        "description": "Missing or invalid fields, all listed.",
+        "content": {"application/json": {"schema": _ERROR_BODY}},
+    },
+    401: {"description": "Missing or wrong x-api-key header."},
+    503: {"description": "No ACTIVE detector version yet; the message says how to get one."},
+}
+
+
+def error_response(exc: ApiError) -> JSONResponse:
+    body: dict[str, Any] = {"message": str(exc)}
+    problems = getattr(exc, "problems", None)
+    if problems is not None:
+        body["errors"] = problems
+    return JSONResponse(body, status_code=exc.status)
+
+
+def require_api_key(request: Request) -> None:
+    """Dependency: the ``x-api-key`` header (or the review pages' cookie) must hold a key."""
+    app = request.app
+    if not getattr(app.state, "require_api_key", True):
+        return
+    presented = request.headers.get(HEADER) or request.cookies.get(COOKIE)
+    if not app.state.api_keys.valid(presented):
+        raise UnauthorizedError(
+            f"missing or invalid API key: send it in the {HEADER} header "
+            "(`fraudpipe serve` prints where the keys are)"
+        )
+
+
+_build_lock = threading.Lock()
+
+
+def predictor(request: Request) -> Predictor:
+    """The app's predictor, built on first use (after the request was validated)."""
+    state = request.app.state
+    found = getattr(state, "predictor", None)
+    if found is None:
+        with _build_lock:
+            found = getattr(state, "predictor", None)
+            if found is None:
+                from fraudpipe.api.factory import build_predictor
+
+                found = state.predictor = build_predictor(state.workspace)
+    return found
 
 
 def include(app: FastAPI) -> None:
-    """Add this area's routes to ``app`` (read the workspace from ``app.state.workspace``)."""
+    """Add the realtime API to ``app`` (workspace in ``app.state.workspace``)."""
+    ws: Workspace = app.state.workspace
+    app.state.api_keys = KeyRing(ws)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Any:
+        if not request.url.path.startswith(OWN_PREFIXES):
+            return await request_validation_exception_handler(request, exc)
+        problems = problems_of(list(exc.errors()))
+        fields = ", ".join(p["field"] for p in problems)
+        return JSONResponse(
+            {"message": f"invalid request: bad or missing fields: {fields}", "errors": problems},
+            status_code=400,
+        )
+
+    @app.get(
+        "/predict",
+        tags=["predict"],
+        summary="Score one transaction (the seed's API Gateway GET)",
+        responses=RESPONSES,
+        dependencies=[Depends(require_api_key)],
+    )
+    def get_predict(query: Annotated[PredictRequest, Query()], request: Request) -> JSONResponse:
+        return JSONResponse(predictor(request).predict(query))
+
+    @app.post(
+        "/predict",
+        tags=["predict"],
+        summary="Score one transaction sent as JSON",
+        responses=RESPONSES,
+        dependencies=[Depends(require_api_key)],
+    )
+    def post_predict(body: PredictRequest, request: Request) -> JSONResponse:
+        return JSONResponse(predictor(request).predict(body))

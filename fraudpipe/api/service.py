@@ -1,0 +1,97 @@
+"""Realtime scoring, shared by ``fraudpipe serve`` and the AWS predict Lambda.
+
+Scores one event with the ACTIVE detector version (the engine answers in AFD's
+GetEventPrediction shape), adds the outcomes, and, when the caller asked for review and the
+score is in the band, starts a human loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fraudpipe.api.errors import NotReadyError
+from fraudpipe.api.schema import PredictRequest
+from fraudpipe.errors import NoActiveDetectorError, ResourceNotFoundError
+from fraudpipe.review.candidates import top_score
+from fraudpipe.review.reviewers import Reviewer
+from fraudpipe.review.service import request_realtime_review
+from fraudpipe.review.settings import ReviewSettings
+from fraudpipe.review.task import task_object
+
+__all__ = ["DEFAULT_DETECTOR", "Predictor", "outcomes_of"]
+
+DEFAULT_DETECTOR = "fraud_detector"
+HOW_TO_GET_ONE = (
+    "no ACTIVE detector version of {detector!r}: train and deploy one with `fraudpipe run` "
+    "(or `fraudpipe demo`), then retry"
+)
+
+
+def outcomes_of(prediction: dict[str, Any]) -> list[str]:
+    """Every outcome of the matched rules, in order, without repeats."""
+    seen: list[str] = []
+    for rule in prediction.get("ruleResults") or []:
+        for outcome in rule.get("outcomes") or []:
+            if outcome not in seen:
+                seen.append(outcome)
+    return seen
+
+
+def score_of(prediction: dict[str, Any]) -> float | None:
+    """The highest insight score of the prediction."""
+    scores: dict[str, float] = {}
+    for model in prediction.get("modelScores") or []:
+        scores.update(model.get("scores") or {})
+    return top_score(scores)
+
+
+class Predictor:
+    """Scores requests with ``engine``; ``reviewer()`` builds the review adapter when needed."""
+
+    def __init__(
+        self,
+        engine: Any,
+        detector_id: str = DEFAULT_DETECTOR,
+        reviewer: Callable[[PredictRequest], Reviewer] | None = None,
+        review: ReviewSettings | None = None,
+    ) -> None:
+        self.engine = engine
+        self.detector_id = detector_id
+        self.reviewer = reviewer
+        self.review = review or ReviewSettings()
+
+    def predict(self, request: PredictRequest) -> dict[str, Any]:
+        """AFD's response shape plus ``eventId``, ``outcomes``, ``score`` and ``review``."""
+        variables = request.event_variables()
+        try:
+            prediction = self.engine.get_event_prediction(
+                detector_id=self.detector_id,
+                event_id=request.trans_num,
+                event_timestamp=request.event_timestamp,
+                entity_id=request.cc_num,
+                event_variables=variables,
+            )
+        except (NoActiveDetectorError, ResourceNotFoundError) as exc:
+            raise NotReadyError(HOW_TO_GET_ONE.format(detector=self.detector_id)) from exc
+        score = score_of(prediction)
+        in_band = score is not None and self.review.in_band(score)
+        loop_name = None
+        if request.review_requested and in_band and self.reviewer is not None:
+            event = {**variables, "EVENT_TIMESTAMP": request.event_timestamp}
+            loop_name = request_realtime_review(
+                self.reviewer(request), request.trans_num, float(score), task_object(event)
+            )
+        return {
+            "eventId": request.trans_num,
+            "detectorId": self.detector_id,
+            "modelScores": prediction.get("modelScores") or [],
+            "ruleResults": prediction.get("ruleResults") or [],
+            "outcomes": outcomes_of(prediction),
+            "score": score,
+            "review": {
+                "requested": request.review_requested,
+                "inBand": in_band,
+                "loopName": loop_name,
+            },
+        }
