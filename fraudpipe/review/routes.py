@@ -3,7 +3,8 @@
 - ``GET /review``: pending items (highest score first) with Fraudulent / Valid / Needs further
   review buttons; ``?key=<api key>`` stores the key in a same-site cookie so the browser can use
   the pages without sending headers.
-- ``POST /review/items/{loop}/decide`` (form) answers one item and returns to the list.
+- ``POST /review/items/{loop}/decide`` (urlencoded form, parsed here to need no multipart
+  package) answers one item and returns to the list.
 - ``GET /review/api/items`` and ``POST /review/api/items/{loop}`` (``{"verdict": ...}``): the same
   for scripts and tests; ``GET /review/api/summary`` gives the counts.
 A verdict only goes to the queue (and the labels file); the process that runs the state machine
@@ -13,15 +14,17 @@ resumes a waiting execution (see :mod:`fraudpipe.review.resume`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
+from urllib.parse import parse_qs
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 
 from fraudpipe.api.routes import COOKIE, require_api_key
 from fraudpipe.errors import ResourceNotFoundError, ReviewError
+from fraudpipe.review.loops import VERDICTS
 from fraudpipe.review.queue import PENDING, ReviewQueue
 from fraudpipe.review.resume import review_summary
 from fraudpipe.review.service import decide
@@ -79,9 +82,13 @@ def include(app: FastAPI) -> None:
         return HTMLResponse(html)
 
     @app.post("/review/items/{loop_name}/decide", include_in_schema=False, dependencies=auth)
-    def decide_form(
-        request: Request, loop_name: str, verdict: Annotated[Verdict, Form()]
-    ) -> Any:
+    async def decide_form(request: Request, loop_name: str) -> Any:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        verdict = (form.get("verdict") or [""])[0]
+        if verdict not in VERDICTS:
+            return JSONResponse(
+                {"message": f"verdict must be one of {', '.join(VERDICTS)}"}, status_code=400
+            )
         error = _answer(_ws(request), loop_name, verdict)
         if error is not None:
             return error
