@@ -14,6 +14,7 @@ rename one and the generated ``statemachines/pipeline.asl.json`` must change wit
     │   ├── ResourceNotFoundError     unknown model / version / detector / job
     │   ├── RuleSyntaxError           a rule expression was refused (position and reason)
     │   ├── TrainingError             training failed
+    │   ├── StatusTransitionError     a status change AFD does not allow (e.g. ERROR -> ACTIVE)
     │   └── NoActiveDetectorError     scoring asked for with no ACTIVE detector version
     ├── QualityGateError              the model is not good enough to deploy
     ├── ReviewError                   the human-review loop could not start or collect
@@ -65,6 +66,10 @@ class RuleSyntaxError(EngineError):
 
 class TrainingError(EngineError):
     """Training a model version failed."""
+
+
+class StatusTransitionError(EngineError):
+    """A model or detector version cannot move from its current status to the one asked for."""
 
 
 class NoActiveDetectorError(EngineError):
