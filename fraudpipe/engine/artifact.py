@@ -1,0 +1,107 @@
+"""A trained model version on disk and in memory: LightGBM text model + JSON metadata.
+
+Why a class: batch and realtime scoring need the same steps (impute, encode, build features,
+predict, calibrate) with the booster loaded once per process. Files: ``model.txt``
+(LightGBM's own text format), ``metadata.json`` (features, vocabularies, medians, calibration),
+``entities_*.parquet`` (the card-history snapshot). Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from fraudpipe.engine.calibration import Calibration
+from fraudpipe.engine.entities import Snapshot
+from fraudpipe.engine.features import FEATURES, CardBase, build_features
+from fraudpipe.errors import ResourceNotFoundError
+from fraudpipe.workspace import read_json
+
+__all__ = ["ModelArtifact", "load_artifact"]
+
+MODEL_FILE, METADATA_FILE = "model.txt", "metadata.json"
+
+
+@dataclass
+class ModelArtifact:
+    """A loaded model version, ready to score."""
+
+    folder: Path
+    booster: lgb.Booster
+    metadata: dict[str, Any]
+    calibration: Calibration
+    snapshot: Snapshot
+
+    @property
+    def medians(self) -> dict[str, float]:
+        return self.metadata["medians"]
+
+    @property
+    def vocabularies(self) -> dict[str, list[str]]:
+        return self.metadata["vocabularies"]
+
+    def impute(self, numeric: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Missing numbers get the training median, as AFD imputes numeric variables."""
+        return {
+            name: np.where(np.isnan(values), self.medians[name], values)
+            for name, values in numeric.items()
+        }
+
+    def matrix(
+        self,
+        card: np.ndarray,
+        ts: np.ndarray,
+        numeric: dict[str, np.ndarray],
+        categorical: dict[str, np.ndarray],
+        base: CardBase | None = None,
+    ) -> np.ndarray:
+        return build_features(
+            card, ts, self.impute(numeric), categorical, self.vocabularies, base
+        )
+
+    def raw(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
+        """Raw margins (log-odds) of the booster."""
+        return self.booster.predict(matrix, raw_score=True, num_threads=threads)
+
+    def scores(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
+        """Calibrated 0-1000 scores."""
+        return self.calibration.score(self.raw(matrix, threads))
+
+
+_CACHE: dict[tuple[str, float], ModelArtifact] = {}
+_LOCK = threading.Lock()
+
+
+def load_artifact(folder: Path) -> ModelArtifact:
+    """Load (once per process, keyed by path and modification time) a model version folder."""
+    meta_path = folder / METADATA_FILE
+    try:
+        stamp = meta_path.stat().st_mtime
+    except FileNotFoundError as exc:
+        raise ResourceNotFoundError(f"no trained model in {folder}") from exc
+    key = (str(folder), stamp)
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+        metadata = read_json(meta_path)
+        if metadata.get("features") != FEATURES:
+            raise ResourceNotFoundError(
+                f"model in {folder} was trained with other features; retrain it"
+            )
+        booster = lgb.Booster(model_file=str(folder / MODEL_FILE))
+        artifact = ModelArtifact(
+            folder=folder,
+            booster=booster,
+            metadata=metadata,
+            calibration=Calibration.from_dict(metadata["calibration"]),
+            snapshot=Snapshot.load(folder),
+        )
+        _CACHE[key] = artifact
+        return artifact
+

@@ -1,0 +1,365 @@
+"""The built-in fraud engine: Amazon Fraud Detector's API on local, open components.
+
+Method names are AFD's operations in snake_case and return boto3-shaped dicts, so callers
+(handlers, the realtime API, the CLI) use this and :class:`~fraudpipe.engine.afd.AfdEngine`
+interchangeably. State lives in the workspace registry (see :mod:`fraudpipe.engine.registry`);
+trainings and batch jobs run as :class:`fraudpipe.jobs.LocalJobs` workers.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from fraudpipe.engine.artifact import load_artifact
+from fraudpipe.engine.dataset import EVENT_VARIABLES
+from fraudpipe.engine.entities import EntityStore
+from fraudpipe.engine.registry import Registry, now
+from fraudpipe.engine.rules import RuleSet, score_variable
+from fraudpipe.engine.scoring import Detector, ScoringModel
+from fraudpipe.engine.versions import (
+    ACTIVE,
+    DRAFT,
+    ERROR,
+    INACTIVE,
+    TRAINING_COMPLETE,
+    TRAINING_IN_PROGRESS,
+    check_transition,
+    major_of,
+    next_major,
+    next_minor,
+    parse_major,
+)
+from fraudpipe.errors import (
+    NoActiveDetectorError,
+    ResourceNotFoundError,
+    SimultaneousTrainingError,
+    StatusTransitionError,
+)
+from fraudpipe.jobs import FAILED, SUCCEEDED, LocalJobs
+from fraudpipe.workspace import Workspace, get_workspace
+
+__all__ = ["SIMULTANEOUS_TRAINING_MESSAGE", "BuiltinEngine"]
+
+SIMULTANEOUS_TRAINING_MESSAGE = "Simultaneous training for the same major version not allowed"
+MODEL_TYPE = "TRANSACTION_FRAUD_INSIGHTS"
+LABEL_SCHEMA = {"labelMapper": {"FRAUD": ["fraud"], "LEGIT": ["legit"]},
+                "unlabeledEventsTreatment": "IGNORE"}
+TRAIN_TARGET = "fraudpipe.engine.workers:run_training"
+BATCH_TARGET = "fraudpipe.engine.workers:run_batch"
+
+
+class BuiltinEngine:
+    """AFD semantics over the workspace registry, LightGBM and local jobs."""
+
+    name = "builtin"
+
+    def __init__(self, workspace: Workspace | None = None, jobs: LocalJobs | None = None) -> None:
+        self.workspace = workspace or get_workspace()
+        self.registry = Registry(self.workspace)
+        self.jobs = jobs or LocalJobs(self.workspace)
+        self._store: EntityStore | None = None
+        self._realtime = threading.Lock()
+        self._detectors: dict[tuple[str, str, float], Detector] = {}
+
+    # --- models -------------------------------------------------------------------------------
+    def put_model(self, model_id: str, event_type: str = "credit_card_transaction") -> dict:
+        """Create the model container if needed (AFD's create_model, idempotent here)."""
+        with self.registry.locked():
+            try:
+                return self.registry.get_model(model_id)
+            except ResourceNotFoundError:
+                record = {"modelId": model_id, "modelType": MODEL_TYPE,
+                          "eventTypeName": event_type, "createdTime": now()}
+                self.registry.put_model(record)
+                return record
+
+    def create_model_version(
+        self, model_id: str, training_data_uri: str, variables: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Start training the next major version (``"1.0"``, ``"2.0"``...); returns at once."""
+        with self.registry.locked():
+            self.registry.get_model(model_id)
+            version = next_major(self.registry.version_numbers(model_id))
+            return self._start_training(model_id, version, training_data_uri, variables)
+
+    def update_model_version(
+        self, model_id: str, major_version: str | int, training_data_uri: str,
+        variables: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Retrain major ``M`` into the next minor version ``M.0.k``; returns at once.
+
+        Raises SimultaneousTrainingError while another version of that major is training.
+        """
+        major = parse_major(major_version)
+        with self.registry.locked():
+            self.registry.get_model(model_id)
+            existing = self.registry.version_numbers(model_id)
+            for version in existing:
+                if major_of(version) == major:
+                    status = self._refresh(self.registry.get_version(model_id, version))["status"]
+                    if status == TRAINING_IN_PROGRESS:
+                        raise SimultaneousTrainingError(SIMULTANEOUS_TRAINING_MESSAGE)
+            version = next_minor(existing, major)
+            return self._start_training(model_id, version, training_data_uri, variables)
+
+    def _start_training(
+        self, model_id: str, version: str, uri: str, variables: list[str] | None
+    ) -> dict[str, Any]:
+        job_id = f"train-{model_id}-{version}-{uuid.uuid4().hex[:8]}"
+        record = {
+            "modelId": model_id, "modelType": MODEL_TYPE, "modelVersionNumber": version,
+            "status": TRAINING_IN_PROGRESS, "trainingDataSource": "EXTERNAL_EVENTS",
+            "trainingDataSchema": {"modelVariables": list(variables or EVENT_VARIABLES),
+                                   "labelSchema": LABEL_SCHEMA},
+            "externalEventsDetail": {"dataLocation": uri}, "jobId": job_id,
+            "createdTime": now(), "statusReason": None, "trainingResult": None,
+            "reportPath": None,
+        }
+        self.registry.put_version(record)
+        self.jobs.start("training", TRAIN_TARGET, {
+            "workspace": str(self.workspace.root), "model_id": model_id, "version": version,
+            "training_path": str(self.workspace.local_path(uri)),
+        }, job_id=job_id)
+        return {"modelId": model_id, "modelType": MODEL_TYPE, "modelVersionNumber": version,
+                "status": TRAINING_IN_PROGRESS}
+
+    def _refresh(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A TRAINING_IN_PROGRESS version whose worker failed or died becomes ERROR."""
+        if record["status"] != TRAINING_IN_PROGRESS:
+            return record
+        job = self.jobs.get(record["jobId"])
+        if job.status == FAILED:
+            with self.registry.locked():
+                record = self.registry.get_version(record["modelId"],
+                                                   record["modelVersionNumber"])
+                if record["status"] == TRAINING_IN_PROGRESS:
+                    record["status"] = ERROR
+                    record["statusReason"] = f"{job.error_type}: {job.error}"
+                    self.registry.put_version(record)
+        elif job.status == SUCCEEDED:  # the worker records completion itself; re-read
+            record = self.registry.get_version(record["modelId"], record["modelVersionNumber"])
+        return record
+
+    def get_model_version(self, model_id: str, version: str) -> dict[str, Any]:
+        """AFD's get_model_version plus ``trainingResult`` (metrics) and ``reportPath``."""
+        return self._refresh(self.registry.get_version(model_id, version))
+
+    def list_model_versions(self, model_id: str | None = None) -> list[dict[str, Any]]:
+        models = [model_id] if model_id else self.registry.list_models()
+        return [self.get_model_version(m, v) for m in models
+                for v in self.registry.version_numbers(m)]
+
+    def update_model_version_status(self, model_id: str, version: str, status: str) -> dict:
+        """ACTIVE / INACTIVE (or TRAINING_CANCELLED); refuses changes AFD refuses."""
+        with self.registry.locked():
+            record = self.get_model_version(model_id, version)
+            name = f"{model_id} {version}"
+            check_transition("model", name, record["status"], status)
+            record["status"] = status
+            self.registry.put_version(record)
+        return {}
+
+    # --- detectors ----------------------------------------------------------------------------
+    def create_detector_version(
+        self, detector_id: str, model_versions: list[dict[str, Any]], rules: list[dict[str, Any]],
+        rule_execution_mode: str = "FIRST_MATCHED", event_type: str = "credit_card_transaction",
+    ) -> dict[str, Any]:
+        """A DRAFT detector version; every rule is parsed now (RuleSyntaxError if refused)."""
+        models = []
+        for item in model_versions:
+            record = self.get_model_version(item["modelId"], item["modelVersionNumber"])
+            if record["status"] != ACTIVE:
+                raise StatusTransitionError(
+                    f"model version {item['modelId']} {item['modelVersionNumber']} is "
+                    f"{record['status']}; only ACTIVE model versions can be used in a detector"
+                )
+            models.append({"modelId": record["modelId"], "modelType": MODEL_TYPE,
+                           "modelVersionNumber": record["modelVersionNumber"]})
+        known = set(EVENT_VARIABLES) | {score_variable(m["modelId"]) for m in models}
+        RuleSet(rules, rule_execution_mode, variables=known)
+        with self.registry.locked():
+            try:
+                detector = self.registry.get_detector(detector_id)
+            except ResourceNotFoundError:
+                detector = {"detectorId": detector_id, "eventTypeName": event_type,
+                            "createdTime": now(), "activeVersion": None}
+                self.registry.put_detector(detector)
+            numbers = self.registry.detector_versions(detector_id)
+            version = str(max((int(v) for v in numbers), default=0) + 1)
+            self.registry.put_detector_version({
+                "detectorId": detector_id, "detectorVersionId": version, "status": DRAFT,
+                "modelVersions": models,
+                "rules": [{"detectorId": detector_id, "ruleId": r["ruleId"], "ruleVersion": "1",
+                           "expression": r["expression"], "language": "DETECTORPL",
+                           "outcomes": list(r.get("outcomes") or [])} for r in rules],
+                "ruleExecutionMode": rule_execution_mode, "createdTime": now(),
+            })
+        return {"detectorId": detector_id, "detectorVersionId": version, "status": DRAFT}
+
+    def get_detector_version(self, detector_id: str, version: str) -> dict[str, Any]:
+        return self.registry.get_detector_version(detector_id, str(version))
+
+    def update_detector_version_status(self, detector_id: str, version: str, status: str) -> dict:
+        """ACTIVE makes the previously ACTIVE version INACTIVE (at most one ACTIVE)."""
+        version = str(version)
+        with self.registry.locked():
+            record = self.registry.get_detector_version(detector_id, version)
+            check_transition("detector", f"{detector_id} {version}", record["status"], status)
+            detector = self.registry.get_detector(detector_id)
+            if status == ACTIVE:
+                for other in self.registry.detector_versions(detector_id):
+                    old = self.registry.get_detector_version(detector_id, other)
+                    if other != version and old["status"] == ACTIVE:
+                        old["status"] = INACTIVE
+                        self.registry.put_detector_version(old)
+                detector["activeVersion"] = version
+            elif detector.get("activeVersion") == version:
+                detector["activeVersion"] = None
+            record["status"] = status
+            self.registry.put_detector_version(record)
+            self.registry.put_detector(detector)
+        return {}
+
+    def get_active_detector_version(self, detector_id: str) -> dict[str, Any]:
+        """The ACTIVE detector version record (``detectorVersionId``, ``modelVersions``,
+        ``rules``, ``ruleExecutionMode``...); NoActiveDetectorError if there is none."""
+        try:
+            detector = self.registry.get_detector(detector_id)
+        except ResourceNotFoundError as exc:
+            raise NoActiveDetectorError(f"detector {detector_id!r} does not exist") from exc
+        if not detector.get("activeVersion"):
+            raise NoActiveDetectorError(f"detector {detector_id!r} has no ACTIVE version")
+        return self.registry.get_detector_version(detector_id, detector["activeVersion"])
+
+    def list_detector_versions(self, detector_id: str | None = None) -> list[dict[str, Any]]:
+        detectors = [detector_id] if detector_id else self.registry.list_detectors()
+        return [self.registry.get_detector_version(d, v) for d in detectors
+                for v in self.registry.detector_versions(d)]
+
+    def load_detector(self, detector_id: str, version: str | None = None) -> Detector:
+        """The scoring form of a detector version (cached while its file is unchanged)."""
+        record = (self.get_active_detector_version(detector_id) if version is None
+                  else self.get_detector_version(detector_id, version))
+        path = self.registry.detector_version_file(detector_id, record["detectorVersionId"])
+        key = (detector_id, record["detectorVersionId"], path.stat().st_mtime)
+        cached = self._detectors.get(key)
+        if cached is not None:
+            return cached
+        models = [
+            ScoringModel(m["modelId"], m["modelVersionNumber"], m["modelType"],
+                         load_artifact(self.registry.version_dir(m["modelId"],
+                                                                 m["modelVersionNumber"])))
+            for m in record["modelVersions"]
+        ]
+        rules = [{"ruleId": r["ruleId"], "expression": r["expression"], "outcomes": r["outcomes"]}
+                 for r in record["rules"]]
+        detector = Detector(detector_id, record["detectorVersionId"], models,
+                            RuleSet(rules, record["ruleExecutionMode"]))
+        self._detectors[key] = detector
+        return detector
+
+    # --- batch --------------------------------------------------------------------------------
+    def create_batch_prediction_job(
+        self, job_id: str, input_uri: str, output_uri: str, detector_id: str,
+        detector_version: str | None = None, history_uri: str | None = None,
+    ) -> dict[str, Any]:
+        """Start scoring ``input_uri`` into ``output_uri``; ``history_uri`` (optional) is an
+        event file whose earlier events give the batch's cards their history."""
+        record = (self.get_active_detector_version(detector_id) if detector_version is None
+                  else self.get_detector_version(detector_id, detector_version))
+        version = record["detectorVersionId"]
+        with self.registry.locked():
+            try:
+                existing = self.registry.get_batch(job_id)
+            except ResourceNotFoundError:
+                existing = None
+            if existing is not None and existing["status"] != FAILED:
+                return {}
+            self.registry.put_batch({
+                "jobId": job_id, "status": "IN_PROGRESS", "inputPath": input_uri,
+                "outputPath": output_uri, "historyPath": history_uri,
+                "eventTypeName": "credit_card_transaction", "detectorName": detector_id,
+                "detectorVersion": version, "startTime": now(), "completionTime": None,
+                "failureReason": None, "processedRecordsCount": 0, "totalRecordsCount": None,
+                "outcomeCounts": None, "workerJobId": f"batch-{job_id}-{uuid.uuid4().hex[:6]}",
+            })
+            record = self.registry.get_batch(job_id)
+            self.jobs.start("batch", BATCH_TARGET, {
+                "workspace": str(self.workspace.root), "job_id": job_id,
+            }, job_id=record["workerJobId"])
+        return {}
+
+    def get_batch_prediction_jobs(self, job_id: str | None = None) -> dict[str, Any]:
+        """AFD's shape: ``{"batchPredictions": [{jobId, status, failureReason, ...}]}``."""
+        ids = [job_id] if job_id else self.registry.list_batches()
+        return {"batchPredictions": [self._refresh_batch(self.registry.get_batch(i))
+                                     for i in ids]}
+
+    def _refresh_batch(self, record: dict[str, Any]) -> dict[str, Any]:
+        if record["status"] != "IN_PROGRESS":
+            return record
+        job = self.jobs.get(record["workerJobId"])
+        if job.status == FAILED:
+            with self.registry.locked():
+                record = self.registry.get_batch(record["jobId"])
+                if record["status"] == "IN_PROGRESS":
+                    record.update(status="FAILED", failureReason=f"{job.error_type}: {job.error}",
+                                  completionTime=now())
+                    self.registry.put_batch(record)
+        elif job.status == SUCCEEDED:
+            record = self.registry.get_batch(record["jobId"])
+        return record
+
+    # --- realtime -----------------------------------------------------------------------------
+    def get_event_prediction(
+        self, detector_id: str, event_id: str, event_timestamp: str, entity_id: str,
+        event_variables: dict[str, Any], detector_version: str | None = None,
+    ) -> dict[str, Any]:
+        """Score one event (AFD's GetEventPrediction response shape)::
+
+            {"modelScores": [{"modelVersion": {"modelId", "modelType", "modelVersionNumber"},
+                              "scores": {"fraud_model_insightscore": 912.0}}],
+             "ruleResults": [{"ruleId": "investigate", "outcomes": ["high_risk"]}],
+             "imputedVariables": ["city_pop"], "detectorId", "detectorVersionId"}
+
+        ``ruleResults`` lists the matched rules. Missing numeric variables get the training
+        median, missing categorical ones the missing category; both are listed in
+        ``imputedVariables``. The card's history in the entity store is updated.
+        """
+        detector = self.load_detector(detector_id, detector_version)
+        with self._realtime:
+            if self._store is None:
+                self._store = EntityStore(self.registry.entity_store_path)
+            return detector.predict_event(self._store, event_id, event_timestamp, entity_id,
+                                          event_variables)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def complete_training(
+    workspace: Workspace, model_id: str, version: str, result: dict[str, Any],
+    report_path: str | None,
+) -> None:
+    """Called by the training worker: TRAINING_COMPLETE with the results (under the lock)."""
+    registry = Registry(workspace)
+    with registry.locked():
+        record = registry.get_version(model_id, version)
+        if record["status"] != TRAINING_IN_PROGRESS:
+            return  # cancelled meanwhile
+        record["status"] = TRAINING_COMPLETE
+        record["trainingResult"] = {
+            "trainingMetrics": {"auc": result["metrics"]["auc"],
+                                "metricDataPoints": result["metricDataPoints"]},
+            "metrics": result["metrics"],
+            "variableImportanceMetrics": {"logOddsMetrics": [
+                {"variableName": v["variableName"], "variableType": "MODEL_FEATURE",
+                 "variableImportance": v["variableImportance"]}
+                for v in result["variableImportance"]]},
+        }
+        record["reportPath"] = report_path
+        registry.put_version(record)

@@ -1,0 +1,143 @@
+"""Detector rules: parsing AFD-style expressions and choosing outcomes.
+
+``RuleSet.evaluate(variables, n)`` returns, for each of ``n`` events, which rules matched;
+``FIRST_MATCHED`` (AFD's default) keeps the first matching rule in order, ``ALL_MATCHED`` keeps
+every matching rule. The default rules close the seed's gap at exactly 900::
+
+    investigate  $fraud_model_insightscore > 900                                  -> high_risk
+    review       $fraud_model_insightscore > 700 and $fraud_model_insightscore <= 900 -> medium_risk
+    approve      $fraud_model_insightscore <= 700                                 -> low_risk
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fraudpipe.engine.rules.evaluate import Compiled, compile_node
+from fraudpipe.engine.rules.lexer import rule_error, tokenize
+from fraudpipe.engine.rules.parser import Node, parse
+from fraudpipe.errors import RuleSyntaxError
+
+__all__ = [
+    "EXECUTION_MODES",
+    "Rule",
+    "RuleSet",
+    "RuleSyntaxError",
+    "default_rules",
+    "parse",
+    "rules_from_input",
+    "score_variable",
+    "tokenize",
+]
+
+EXECUTION_MODES = ("FIRST_MATCHED", "ALL_MATCHED")
+
+
+def score_variable(model_id: str) -> str:
+    """The rule variable holding a model's score, e.g. ``fraud_model_insightscore``."""
+    return f"{model_id}_insightscore"
+
+
+def default_rules(model_id: str, high: float = 900, medium: float = 700) -> list[dict[str, Any]]:
+    """investigate / review / approve on the model score (no gap at exactly ``high``)."""
+    if medium >= high:
+        raise ValueError(f"medium_risk_above ({medium}) must be below high_risk_above ({high})")
+    var = f"${score_variable(model_id)}"
+    h, m = f"{high:g}", f"{medium:g}"
+    return [
+        {"ruleId": "investigate", "expression": f"{var} > {h}", "outcomes": ["high_risk"]},
+        {"ruleId": "review", "expression": f"{var} > {m} and {var} <= {h}",
+         "outcomes": ["medium_risk"]},
+        {"ruleId": "approve", "expression": f"{var} <= {m}", "outcomes": ["low_risk"]},
+    ]
+
+
+def rules_from_input(
+    value: Any, model_id: str
+) -> tuple[list[dict[str, Any]], str]:
+    """``(rules, execution mode)`` from the execution input's ``rules`` (None = defaults).
+
+    Accepts ``{"high_risk_above": 900, "medium_risk_above": 700}`` or a list of
+    ``{"rule_id", "expression", "outcomes"}`` (camelCase accepted too), optionally wrapped as
+    ``{"rules": [...], "rule_execution_mode": "ALL_MATCHED"}``.
+    """
+    mode = "FIRST_MATCHED"
+    if value is None:
+        return default_rules(model_id), mode
+    if isinstance(value, dict) and "rules" in value:
+        mode = str(value.get("rule_execution_mode") or mode)
+        value = value["rules"]
+    if isinstance(value, dict):
+        mode = str(value.get("rule_execution_mode") or mode)
+        high = float(value.get("high_risk_above", 900))
+        medium = float(value.get("medium_risk_above", 700))
+        return default_rules(model_id, high, medium), mode
+    if not isinstance(value, list) or not value:
+        raise ValueError("rules must be thresholds {high_risk_above, medium_risk_above} or a "
+                         "non-empty list of {rule_id, expression, outcomes}")
+    rules = []
+    for index, item in enumerate(value):
+        rule_id = item.get("rule_id") or item.get("ruleId")
+        if not rule_id or "expression" not in item:
+            raise ValueError(f"rules[{index}] needs rule_id and expression")
+        rules.append({"ruleId": str(rule_id), "expression": str(item["expression"]),
+                      "outcomes": [str(o) for o in item.get("outcomes") or []]})
+    return rules, mode
+
+
+@dataclass
+class Rule:
+    rule_id: str
+    expression: str
+    outcomes: list[str]
+    tree: Node
+    run: Compiled
+
+
+class RuleSet:
+    """Compiled rules of one detector version."""
+
+    def __init__(self, rules: list[dict[str, Any]], mode: str = "FIRST_MATCHED",
+                 variables: set[str] | None = None) -> None:
+        """Parse every rule; unknown ``$variables`` are refused when ``variables`` is given."""
+        if mode not in EXECUTION_MODES:
+            raise ValueError(f"rule_execution_mode must be one of {EXECUTION_MODES}, not {mode!r}")
+        if not rules:
+            raise ValueError("a detector version needs at least one rule")
+        self.mode = mode
+        self.rules: list[Rule] = []
+        seen: set[str] = set()
+        for rule in rules:
+            rule_id, expression = rule["ruleId"], rule["expression"]
+            if rule_id in seen:
+                raise ValueError(f"rule id {rule_id!r} appears twice")
+            seen.add(rule_id)
+            try:
+                tree = parse(expression)
+                for var in tree.variables():
+                    if variables is not None and var.value not in variables:
+                        raise rule_error(expression, var.pos, f"unknown variable ${var.value}")
+            except RuleSyntaxError as exc:
+                raise RuleSyntaxError(f"rule {rule_id!r}: {exc}") from exc
+            self.rules.append(Rule(rule_id, expression, list(rule.get("outcomes") or []), tree,
+                                   compile_node(tree)))
+
+    def matches(self, variables: dict[str, Any], n: int) -> np.ndarray:
+        """Boolean matrix (rules x events) of the rules that matched, after the mode is applied."""
+        hits = np.zeros((len(self.rules), n), dtype=bool)
+        for i, rule in enumerate(self.rules):
+            hits[i] = np.broadcast_to(np.asarray(rule.run(variables), dtype=bool), (n,))
+        if self.mode == "FIRST_MATCHED":
+            first = np.argmax(hits, axis=0)
+            any_hit = hits.any(axis=0)
+            hits[:] = False
+            hits[first[any_hit], np.flatnonzero(any_hit)] = True
+        return hits
+
+    def rule_results(self, matched: np.ndarray) -> list[dict[str, Any]]:
+        """AFD's ``ruleResults`` for one event's column of :meth:`matches`."""
+        return [{"ruleId": rule.rule_id, "outcomes": list(rule.outcomes)}
+                for rule, hit in zip(self.rules, matched, strict=True) if hit]

@@ -1,0 +1,156 @@
+"""Training one model version: features, LightGBM, calibration, metrics, snapshot, files.
+
+Why these choices: AFD measures a version on the last 15% of the data by EVENT_TIMESTAMP, so
+the split is time-ordered (no future events leak into training). LightGBM handles categories
+natively (no one-hot), trains 1.3M rows in well under a minute on two cores, and saves a text
+model. Identifiers and names (cc_num, trans_num, first, last, street, merchant, city, zip, job)
+are not model inputs: per card they only identify the customer, which would let the model
+memorise who had fraud instead of learning how fraud looks; the card instead feeds the history
+features.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from fraudpipe.engine.artifact import METADATA_FILE, MODEL_FILE
+from fraudpipe.engine.calibration import Calibration
+from fraudpipe.engine.dataset import (
+    CATEGORICAL_VARIABLES,
+    NUMERIC_VARIABLES,
+    parse_events,
+    read_csv_strings,
+)
+from fraudpipe.engine.entities import Snapshot, entity_keys
+from fraudpipe.engine.features import FEATURES, build_features, to_cents
+from fraudpipe.engine.metrics import metric_data_points, performance
+from fraudpipe.errors import DataValidationError, TrainingError
+from fraudpipe.jobs import ProgressFn
+from fraudpipe.workspace import atomic_write_json, atomic_write_text
+
+__all__ = ["VALIDATION_SHARE", "train_model"]
+
+VALIDATION_SHARE = 0.15
+PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.08,
+    "num_leaves": 63,
+    "min_data_in_leaf": 40,
+    "min_sum_hessian_in_leaf": 1e-3,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "cat_smooth": 10.0,
+    "max_bin": 255,
+    "metric": "average_precision",
+    "verbose": -1,
+    "seed": 7,
+    "deterministic": True,
+    "force_col_wise": True,
+}
+MAX_ROUNDS, EARLY_STOP = 400, 40
+
+
+def _vocabulary(values: np.ndarray) -> list[str]:
+    """Categories seen in training (empty cells excluded), most frequent first, at most 1000."""
+    counts = pd.Series(values).str.strip()
+    counts = counts[counts != ""].value_counts()
+    return [str(v) for v in counts.index[:1000]]
+
+
+def train_model(
+    training_path: Path, folder: Path, progress: ProgressFn = lambda _m: None
+) -> dict[str, Any]:
+    """Train on the ETL training file and write the version's files into ``folder``."""
+    started = time.perf_counter()
+    progress("reading training data")
+    raw = read_csv_strings(training_path)
+    events = parse_events(raw, f"training file {training_path.name}", require_label=True,
+                          strict=True)
+    assert events.label is not None
+    order = np.argsort(events.ts, kind="stable")
+    ts, labels = events.ts[order], events.label[order]
+    keys = entity_keys(events.card[order])
+    codes = pd.factorize(keys)[0]
+    numeric = {name: events.numeric[name][order] for name in NUMERIC_VARIABLES}
+    medians = {name: float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0
+               for name, v in numeric.items()}
+    numeric = {name: np.where(np.isnan(v), medians[name], v) for name, v in numeric.items()}
+    categorical = {
+        name: (raw[name].to_numpy(dtype=object)[order] if name in raw.columns
+               else np.full(len(raw), "", dtype=object))
+        for name in CATEGORICAL_VARIABLES
+    }
+    vocabularies = {name: _vocabulary(values) for name, values in categorical.items()}
+    progress("computing features")
+    matrix = build_features(codes, ts, numeric, categorical, vocabularies)
+    cut = round(len(ts) * (1 - VALIDATION_SHARE))
+    if min(labels[:cut].sum(), labels[cut:].sum()) == 0 or cut == len(ts):
+        raise DataValidationError(
+            f"training file {training_path.name}: both the first 85% and the last 15% of events "
+            "(by EVENT_TIMESTAMP) need fraud and legit events"
+        )
+    feature_seconds = time.perf_counter() - started
+    progress(f"training LightGBM on {cut} events, validating on {len(ts) - cut}")
+    cat_index = [FEATURES.index(name) for name in CATEGORICAL_VARIABLES]
+    params = {**PARAMS, "num_threads": os.cpu_count() or 1}
+    train_set = lgb.Dataset(matrix[:cut], labels[:cut], feature_name=FEATURES,
+                            categorical_feature=cat_index, free_raw_data=True)
+    valid_set = lgb.Dataset(matrix[cut:], labels[cut:], reference=train_set)
+    try:
+        booster = lgb.train(
+            params, train_set, num_boost_round=MAX_ROUNDS, valid_sets=[valid_set],
+            callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
+        )
+    except lgb.basic.LightGBMError as exc:
+        raise TrainingError(f"LightGBM failed: {exc}") from exc
+    progress("calibrating scores")
+    val_raw = booster.predict(matrix[cut:], raw_score=True, num_iteration=booster.best_iteration)
+    val_labels = labels[cut:]
+    calibration = Calibration.fit(val_raw[val_labels == 0])
+    val_scores = calibration.score(val_raw)
+    metrics = performance(val_scores, val_labels, val_raw)
+    points = metric_data_points(val_scores, val_labels)
+    gains = booster.feature_importance("gain", iteration=booster.best_iteration)
+    total = float(gains.sum()) or 1.0
+    importance = sorted(
+        ({"variableName": n, "variableImportance": round(float(g) / total, 6)}
+         for n, g in zip(FEATURES, gains, strict=True)),
+        key=lambda item: -item["variableImportance"],
+    )
+    progress("saving model files")
+    folder.mkdir(parents=True, exist_ok=True)
+    Snapshot.from_events(keys, ts, to_cents(numeric["amt"])).save(folder)
+    atomic_write_text(folder / MODEL_FILE, booster.model_to_string(
+        num_iteration=booster.best_iteration))
+    training_seconds = round(time.perf_counter() - started, 2)
+    metadata = {
+        "features": FEATURES,
+        "categorical_features": CATEGORICAL_VARIABLES,
+        "vocabularies": vocabularies,
+        "medians": medians,
+        "calibration": calibration.to_dict(),
+        "snapshot_end": int(ts[-1]),
+        "params": params,
+        "best_iteration": int(booster.best_iteration or booster.current_iteration()),
+        "rows": {"training": cut, "validation": int(len(ts) - cut)},
+        "validation_start": pd.Timestamp(int(ts[cut]), unit="s", tz="UTC").isoformat(),
+        "feature_seconds": round(feature_seconds, 2),
+        "training_seconds": training_seconds,
+    }
+    np.savez_compressed(folder / "validation.npz", raw=val_raw, scores=val_scores,
+                        labels=val_labels)
+    atomic_write_json(folder / METADATA_FILE, metadata)
+    return {
+        "metrics": {**metrics, "training_seconds": training_seconds},
+        "metricDataPoints": points,
+        "variableImportance": importance,
+    }
