@@ -1,0 +1,149 @@
+"""Run glue/etl.sql on DuckDB: the local twin of the Glue Spark job.
+
+Why DuckDB: it reads and writes CSV in parallel and runs the same SQL as Spark on this machine,
+fast enough that the ETL costs about what merely reading the CSVs costs. The function
+:func:`run_etl` is a ``fraudpipe.jobs`` target: ``run_etl(params, progress) -> summary``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from fraudpipe.errors import DataValidationError, EtlError
+from fraudpipe.etl.raw import inspect_files, load_raw_rows, quote
+from fraudpipe.jobs import ProgressFn
+from fraudpipe.workspace import atomic_write_json
+from glue.etl_job import (
+    EtlInputError,
+    default_cutoff_sql,
+    load_statements,
+    render,
+    summarise,
+    timestamp_literal,
+)
+
+__all__ = ["EtlParams", "run_etl"]
+
+EtlParams = dict[str, Any]
+LABEL_COLUMNS = ("EVENT_ID", "EVENT_LABEL", "LABEL_TIMESTAMP")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _load_labels(con: duckdb.DuckDBPyConnection, labels_path: str | None) -> None:
+    """``human_labels`` from the review verdicts file, empty when there is none yet."""
+    path = Path(labels_path) if labels_path else None
+    if path is not None and path.is_file() and path.stat().st_size > 0:
+        cols = ", ".join(quote(c) for c in LABEL_COLUMNS)
+        con.execute(
+            f"CREATE TEMP VIEW human_labels AS SELECT {cols} FROM read_csv("
+            f"{_literal(str(path))}, header = true, all_varchar = true)")
+    else:
+        con.execute("CREATE TEMP TABLE human_labels (EVENT_ID VARCHAR, EVENT_LABEL VARCHAR, "
+                    "LABEL_TIMESTAMP VARCHAR)")
+
+
+def _copy(con: duckdb.DuckDBPyConnection, relation: str, path: Path) -> int:
+    """Write ``relation`` as CSV with a header, atomically; returns the row count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    written = con.execute(f"COPY (SELECT * FROM {relation}) TO {_literal(str(tmp))} "
+                          f"(FORMAT csv, HEADER true, DELIMITER ',')").fetchone()
+    os.replace(tmp, path)
+    return int(written[0]) if written else 0
+
+
+def _params(params: EtlParams, columns: list[str]) -> dict[str, str]:
+    test_file = params.get("test_file") or "fraudTest.csv"
+    batch = params.get("batch") or {}
+    try:
+        train = timestamp_literal(params.get("train_cutoff"))
+        test = timestamp_literal(params.get("test_cutoff"))
+    except EtlInputError as exc:
+        raise EtlError(str(exc)) from exc
+    return {
+        "train_cutoff": train or default_cutoff_sql(test_file),
+        "test_cutoff": test or default_cutoff_sql(test_file),
+        "batch_seed": _literal(str(int(batch.get("seed", 42)))),
+        "fraud_samples": str(int(batch.get("fraud_samples", 12))),
+        "legit_samples": str(int(batch.get("legit_samples", 130))),
+        "raw_columns": ", ".join(quote(c) for c in columns),
+        "test_file": test_file,
+    }
+
+
+def run_etl(params: EtlParams, progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Transform the raw CSVs of ``params["raw_dir"]`` into the four output files.
+
+    ``params``: raw_dir, outputs {training, test, batch, quarantine} (paths), counts_path,
+    labels_path (optional), train_cutoff / test_cutoff (ISO or None), batch {mode,
+    fraud_samples, legit_samples, seed}, threads (optional). Returns the counts summary.
+    """
+    say = progress or (lambda _message: None)
+    began = time.perf_counter()
+    files = inspect_files(Path(params["raw_dir"]))
+    con = duckdb.connect(config={"threads": int(params.get("threads") or os.cpu_count() or 1),
+                                 "preserve_insertion_order": True})
+    con.execute("SET enable_progress_bar = false")
+    try:
+        say(f"reading {len(files)} file(s)")
+        columns = load_raw_rows(con, files)
+        _load_labels(con, params.get("labels_path"))
+        values = _params(params, columns)
+        mode = (params.get("batch") or {}).get("mode", "sample")
+        outputs = {"training": "training", "test": "test", f"batch_{mode}": "batch",
+                   "quarantine": "quarantine"}
+        results: dict[str, Any] = {}
+        for statement in load_statements():
+            sql = render(statement.sql, values)
+            kind = "TABLE" if "materialize" in statement.flags else "VIEW"
+            con.execute(f"CREATE TEMP {kind} {statement.name} AS {sql}")
+            if statement.name == "cutoffs":
+                _check_cutoffs(con, values["test_file"])
+            if statement.name in outputs:
+                name = outputs[statement.name]
+                say(f"writing {name}")
+                results[f"{name}_rows"] = _copy(con, statement.name,
+                                                Path(params["outputs"][name]))
+            elif statement.name in ("counts", "reasons", "cutoff_values"):
+                cursor = con.execute(f"SELECT * FROM {statement.name}")
+                keys = [d[0] for d in cursor.description]
+                results[statement.name] = [dict(zip(keys, row, strict=True))
+                                           for row in cursor.fetchall()]
+    except duckdb.Error as exc:
+        raise EtlError(f"the ETL SQL failed: {exc}") from exc
+    finally:
+        con.close()
+    summary = summarise(results)
+    _check_counts(summary, files)
+    summary["seconds"] = round(time.perf_counter() - began, 3)
+    if params.get("counts_path"):
+        atomic_write_json(Path(params["counts_path"]), summary)
+    return summary
+
+
+def _check_cutoffs(con: duckdb.DuckDBPyConnection, test_file: str) -> None:
+    train, test = con.execute("SELECT train_cutoff, test_cutoff FROM cutoffs").fetchone()
+    if train is None or test is None:
+        raise DataValidationError(
+            f"no cutoff given and {test_file} has no valid row to take the default from")
+    if train > test:
+        raise EtlError(f"train_cutoff {train} is after test_cutoff {test}: rows would be in "
+                       "both the training and the test file")
+
+
+def _check_counts(summary: dict[str, Any], files: list[Any]) -> None:
+    """rows_in = rows_out + quarantined + dropped_by_cutoff, per file, or the ETL is wrong."""
+    for raw in files:
+        c = summary["counts"].get(raw.name)
+        if c is None or c["rows_in"] == 0:
+            raise DataValidationError(f"input file {raw.name} has a header but no data rows")
+        if c["rows_in"] != c["rows_out"] + c["quarantined"] + c["dropped_by_cutoff"]:
+            raise EtlError(f"row counts of {raw.name} do not add up: {c}")

@@ -1,0 +1,141 @@
+-- The fraudpipe ETL as one SQL transform, run by DuckDB locally and by Spark SQL on AWS Glue.
+--
+-- Why one file: the local and the AWS pipeline must produce the same training, test and batch
+-- files. The statements below use only SQL both engines understand (TRY_CAST, CASE, window
+-- functions, md5, concat, replace). Each engine's runner prepares two relations and then runs
+-- the named statements in order, each becoming a view (or a cached table when marked
+-- `materialize`) that later statements read:
+--
+--   raw_rows      every data row of every raw CSV, all columns as strings, plus
+--                 source_file (file name), file_order (int), row_number (1-based data row),
+--                 bad_encoding (row had invalid UTF-8), malformed (wrong number of fields)
+--   human_labels  EVENT_ID, EVENT_LABEL, LABEL_TIMESTAMP from review verdicts (may be empty)
+--
+-- Parameters {{name}} are substituted by the runner as already-quoted SQL literals or
+-- expressions: train_cutoff / test_cutoff (a TIMESTAMP expression), test_file, batch_seed,
+-- fraud_samples, legit_samples, raw_columns (the engine-quoted original column list).
+
+-- name: latest_labels
+SELECT EVENT_ID, EVENT_LABEL
+FROM (
+    SELECT trim(EVENT_ID) AS EVENT_ID,
+           lower(trim(EVENT_LABEL)) AS EVENT_LABEL,
+           ROW_NUMBER() OVER (PARTITION BY trim(EVENT_ID) ORDER BY LABEL_TIMESTAMP DESC) AS pick
+    FROM human_labels
+    WHERE lower(trim(EVENT_LABEL)) IN ('fraud', 'legit')
+) AS ranked
+WHERE pick = 1;
+
+-- name: duplicates
+SELECT trans_num, MIN(file_order * 10000000000 + row_number) AS keep_key
+FROM raw_rows
+WHERE trans_num IS NOT NULL AND NOT bad_encoding AND NOT malformed
+GROUP BY trans_num
+HAVING COUNT(*) > 1;
+
+-- name: classified
+SELECT r.*,
+       TRY_CAST(r.trans_date_trans_time AS TIMESTAMP) AS event_ts,
+       COALESCE(l.EVENT_LABEL,
+                CASE trim(r.is_fraud) WHEN '1' THEN 'fraud' WHEN '0' THEN 'legit' END)
+           AS event_label,
+       CASE
+           WHEN r.bad_encoding THEN 'invalid UTF-8'
+           WHEN r.malformed THEN 'malformed CSV row'
+           WHEN r.trans_num IS NULL OR trim(r.trans_num) = '' THEN 'missing trans_num'
+           WHEN TRY_CAST(r.amt AS DOUBLE) IS NULL
+                OR NOT (abs(TRY_CAST(r.amt AS DOUBLE)) < 1e12) THEN 'unparseable amount'
+           WHEN TRY_CAST(r.amt AS DOUBLE) < 0 THEN 'negative amount'
+           WHEN TRY_CAST(r.trans_date_trans_time AS TIMESTAMP) IS NULL
+               THEN 'unparseable timestamp'
+           WHEN l.EVENT_LABEL IS NULL AND (r.is_fraud IS NULL OR trim(r.is_fraud) = '')
+               THEN 'missing label'
+           WHEN l.EVENT_LABEL IS NULL AND trim(r.is_fraud) NOT IN ('0', '1')
+               THEN 'unknown label'
+           WHEN d.keep_key IS NOT NULL
+                AND d.keep_key <> r.file_order * 10000000000 + r.row_number
+               THEN 'duplicate trans_num'
+       END AS reason
+FROM raw_rows AS r
+LEFT JOIN latest_labels AS l ON l.EVENT_ID = r.trans_num
+LEFT JOIN duplicates AS d ON d.trans_num = r.trans_num;
+
+-- name: cutoffs
+SELECT {{train_cutoff}} AS train_cutoff, {{test_cutoff}} AS test_cutoff;
+
+-- name: routed  materialize
+SELECT c.*,
+       CASE
+           WHEN c.reason IS NOT NULL THEN 'quarantine'
+           WHEN c.event_ts < k.train_cutoff THEN 'training'
+           WHEN c.event_ts >= k.test_cutoff THEN 'test'
+           ELSE 'dropped'
+       END AS route,
+       concat(replace(CAST(c.event_ts AS STRING), ' ', 'T'), 'Z') AS EVENT_TIMESTAMP
+FROM classified AS c
+CROSS JOIN cutoffs AS k;
+
+-- name: training  output
+SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
+       city_pop, job, trans_num, EVENT_TIMESTAMP, event_label AS EVENT_LABEL
+FROM routed
+WHERE route = 'training'
+ORDER BY event_ts, file_order, row_number;
+
+-- name: test_rows
+SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
+       city_pop, job, trans_num, EVENT_TIMESTAMP, 'card' AS ENTITY_TYPE, cc_num AS ENTITY_ID,
+       trans_num AS EVENT_ID, event_label AS EVENT_LABEL, event_ts, file_order, row_number
+FROM routed
+WHERE route = 'test';
+
+-- name: test  output
+SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
+       city_pop, job, trans_num, EVENT_TIMESTAMP, ENTITY_TYPE, ENTITY_ID, EVENT_ID, EVENT_LABEL
+FROM test_rows
+ORDER BY event_ts, file_order, row_number;
+
+-- name: batch_full  output
+SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
+       city_pop, job, trans_num, EVENT_TIMESTAMP, ENTITY_TYPE, ENTITY_ID, EVENT_ID
+FROM test_rows
+ORDER BY event_ts, file_order, row_number;
+
+-- name: batch_sample  output
+SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
+       city_pop, job, trans_num, EVENT_TIMESTAMP, ENTITY_TYPE, ENTITY_ID, EVENT_ID
+FROM (
+    SELECT t.*,
+           ROW_NUMBER() OVER (PARTITION BY EVENT_LABEL
+                              ORDER BY md5(concat(EVENT_ID, ':', {{batch_seed}})), EVENT_ID)
+               AS pick
+    FROM test_rows AS t
+) AS drawn
+WHERE (EVENT_LABEL = 'fraud' AND pick <= {{fraud_samples}})
+   OR (EVENT_LABEL = 'legit' AND pick <= {{legit_samples}})
+ORDER BY event_ts, file_order, row_number;
+
+-- name: quarantine  output
+SELECT {{raw_columns}}, source_file, row_number, reason
+FROM routed
+WHERE route = 'quarantine'
+ORDER BY file_order, row_number;
+
+-- name: counts
+SELECT source_file,
+       COUNT(*) AS rows_in,
+       SUM(CASE WHEN route IN ('training', 'test') THEN 1 ELSE 0 END) AS rows_out,
+       SUM(CASE WHEN route = 'quarantine' THEN 1 ELSE 0 END) AS quarantined,
+       SUM(CASE WHEN route = 'dropped' THEN 1 ELSE 0 END) AS dropped_by_cutoff
+FROM routed
+GROUP BY source_file;
+
+-- name: reasons
+SELECT source_file, reason, COUNT(*) AS n
+FROM routed
+WHERE reason IS NOT NULL
+GROUP BY source_file, reason;
+
+-- name: cutoff_values
+SELECT CAST(train_cutoff AS STRING) AS train_cutoff, CAST(test_cutoff AS STRING) AS test_cutoff
+FROM cutoffs;
