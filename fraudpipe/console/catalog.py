@@ -18,14 +18,17 @@ from fraudpipe.workspace import Workspace
 __all__ = [
     "DetectorRow",
     "ModelRow",
+    "RegistryUnavailableError",
     "ReportNotFoundError",
     "list_detectors",
     "list_models",
     "report_file",
 ]
 
-REPORT_NAMES = ("report.html", "index.html")
-SHOWN_METRICS = ("pr_auc", "precision", "recall", "tpr_at_2pct_fpr", "rows_train", "rows_test")
+SHOWN_METRICS = (
+    "pr_auc", "recall_at_1pct_fpr", "tpr_at_900", "fpr_at_900", "fpr_at_700", "fraud_rate",
+    "events",
+)
 
 
 class ReportNotFoundError(ResourceNotFoundError):
@@ -70,12 +73,12 @@ class DetectorRow:
     updated: str | None = None
 
 
-def _registry(workspace: Workspace) -> Any:
+def _engine(workspace: Workspace) -> Any:
     try:
-        from fraudpipe.engine.registry import Registry
+        from fraudpipe.engine import get_engine
     except ImportError as exc:
-        raise RegistryUnavailableError(f"the engine registry is not available: {exc}") from exc
-    return Registry(workspace)
+        raise RegistryUnavailableError(f"the fraud engine is not available: {exc}") from exc
+    return get_engine("builtin", workspace=workspace)
 
 
 def _pick(record: dict[str, Any], *keys: str, default: Any = None) -> Any:
@@ -86,16 +89,12 @@ def _pick(record: dict[str, Any], *keys: str, default: Any = None) -> Any:
 
 
 def _metrics(record: dict[str, Any]) -> dict[str, Any]:
-    """Flat metrics from ``metrics`` or AFD's ``trainingResult`` shapes."""
-    found: dict[str, Any] = {}
+    """Flat scalar metrics from AFD's ``trainingResult`` (plus the engine's ``metrics``)."""
     training = record.get("trainingResult") or {}
-    performance = training.get("trainingMetrics") or {}
-    if isinstance(performance.get("auc"), int | float):
-        found["auc"] = performance["auc"]
-    model_perf = (training.get("trainingMetricsV2") or {}).get("transactionFraudInsights") or {}
-    if isinstance((model_perf.get("modelPerformance") or {}).get("auc"), int | float):
-        found.setdefault("auc", model_perf["modelPerformance"]["auc"])
-    found.update({k: v for k, v in (record.get("metrics") or {}).items() if _scalar(v)})
+    found = {k: v for k, v in (training.get("metrics") or {}).items() if _scalar(v)}
+    auc = (training.get("trainingMetrics") or {}).get("auc")
+    if _scalar(auc):
+        found.setdefault("auc", auc)
     return found
 
 
@@ -103,78 +102,85 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, int | float | str) and not isinstance(value, bool)
 
 
+def _model_versions(workspace: Workspace) -> list[dict[str, Any]]:
+    engine = _engine(workspace)
+    try:
+        return list(engine.list_model_versions())
+    finally:
+        engine.close()
+
+
 def report_path(workspace: Workspace, model_id: str, version: str) -> Path | None:
     """The report HTML of a model version, if the engine wrote one."""
-    registry = _registry(workspace)
+    engine = _engine(workspace)
     try:
-        record = registry.get_version(model_id, version)
-    except ResourceNotFoundError:
+        record = engine.get_model_version(model_id, version)
+    except (ResourceNotFoundError, ValueError, OSError):
         return None
-    declared = _pick(record, "report", "report_path", "reportPath")
-    candidates = [Path(str(declared))] if declared else []
-    folder = registry.version_dir(model_id, version)
-    candidates += [folder / "report" / name for name in REPORT_NAMES]
-    candidates += [folder / name for name in REPORT_NAMES]
-    for candidate in candidates:
-        path = candidate if candidate.is_absolute() else folder / candidate
-        if path.is_file():
-            return path
-    return None
+    finally:
+        engine.close()
+    declared = record.get("reportPath")
+    if not declared:
+        return None
+    path = Path(str(declared))
+    path = path if path.is_absolute() else workspace.root / path
+    return path if path.is_file() else None
 
 
 def list_models(workspace: Workspace) -> list[ModelRow]:
-    """Every model version, newest model first, with its status, metrics and report link."""
-    registry = _registry(workspace)
+    """Every model version, newest first, with its status, metrics and report link."""
     rows: list[ModelRow] = []
-    for model_id in registry.list_models():
-        model = _safe(registry.get_model, model_id) or {}
-        for version in reversed(registry.version_numbers(model_id)):
-            record = _safe(registry.get_version, model_id, version) or {}
-            metrics = _metrics(record)
-            auc = metrics.pop("auc", None)
-            shown = [(k, _fmt(metrics[k])) for k in SHOWN_METRICS if k in metrics]
-            has_report = report_path(workspace, model_id, version) is not None
-            rows.append(
-                ModelRow(
-                    model_id=model_id,
-                    version=version,
-                    model_type=str(_pick(record, "modelType", "model_type", default="")
-                                   or _pick(model, "modelType", "model_type", default="")),
-                    status=str(_pick(record, "status", default="UNKNOWN")),
-                    auc=float(auc) if isinstance(auc, int | float) else None,
-                    metrics=shown,
-                    created=_pick(record, "createdTime", "created_time", "created"),
-                    report_url=(
-                        f"/models/{quote(model_id)}/{quote(version)}/report/"
-                        if has_report
-                        else None
-                    ),
-                )
+    for record in _model_versions(workspace):
+        model_id, version = str(record.get("modelId")), str(record.get("modelVersionNumber"))
+        metrics = _metrics(record)
+        auc = metrics.pop("auc", None)
+        shown = [(k, _fmt(metrics[k])) for k in SHOWN_METRICS if k in metrics]
+        if record.get("statusReason"):
+            shown.append(("reason", str(record["statusReason"])))
+        rows.append(
+            ModelRow(
+                model_id=model_id,
+                version=version,
+                model_type=str(record.get("modelType") or ""),
+                status=str(record.get("status") or "UNKNOWN"),
+                auc=float(auc) if isinstance(auc, int | float) else None,
+                metrics=shown,
+                created=record.get("createdTime"),
+                report_url=(
+                    f"/models/{quote(model_id)}/{quote(version)}/report/"
+                    if record.get("reportPath")
+                    else None
+                ),
             )
+        )
+    rows.sort(key=lambda r: (r.model_id, _version_key(r.version)), reverse=True)
     return rows
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else -1 for p in version.split("."))
 
 
 def list_detectors(workspace: Workspace) -> list[DetectorRow]:
     """Every detector version, newest first, with its rules and status."""
-    registry = _registry(workspace)
-    rows: list[DetectorRow] = []
-    for detector_id in registry.list_detectors():
-        for version in reversed(registry.detector_versions(detector_id)):
-            record = _safe(registry.get_detector_version, detector_id, version) or {}
-            rows.append(
-                DetectorRow(
-                    detector_id=detector_id,
-                    version=str(version),
-                    status=str(_pick(record, "status", default="UNKNOWN")),
-                    model_versions=[_model_version_text(m) for m in
-                                    _pick(record, "modelVersions", "model_versions", default=[])],
-                    rules=[_rule(r) for r in _pick(record, "rules", default=[])],
-                    rule_execution_mode=str(
-                        _pick(record, "ruleExecutionMode", "rule_execution_mode", default="")
-                    ),
-                    updated=_pick(record, "lastUpdatedTime", "last_updated_time", "createdTime"),
-                )
-            )
+    engine = _engine(workspace)
+    try:
+        records = list(engine.list_detector_versions())
+    finally:
+        engine.close()
+    rows = [
+        DetectorRow(
+            detector_id=str(record.get("detectorId")),
+            version=str(record.get("detectorVersionId")),
+            status=str(record.get("status") or "UNKNOWN"),
+            model_versions=[_model_version_text(m) for m in record.get("modelVersions") or []],
+            rules=[_rule(r) for r in record.get("rules") or []],
+            rule_execution_mode=str(record.get("ruleExecutionMode") or ""),
+            updated=_pick(record, "lastUpdatedTime", "createdTime"),
+        )
+        for record in records
+    ]
+    rows.sort(key=lambda r: (r.detector_id, _version_key(r.version)), reverse=True)
     return rows
 
 
@@ -199,13 +205,6 @@ def _rule(entry: Any) -> RuleRow:
 
 def _fmt(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _safe(getter: Any, *args: str) -> dict[str, Any] | None:
-    try:
-        return getter(*args)
-    except (ResourceNotFoundError, ValueError, OSError):
-        return None
 
 
 def report_file(workspace: Workspace, model_id: str, version: str, filename: str) -> Path:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from fraudpipe.server import create_app
-from fraudpipe.workspace import Workspace
+from fraudpipe.workspace import Workspace, get_workspace
+from tests.console.models import train_and_deploy, training_file
 
 
 @pytest.fixture
@@ -17,3 +20,24 @@ def client(workspace: Workspace) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
     app.state.console_runner.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def trained_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry with a trained, ACTIVE model version and detector version (once per worker)."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FRAUDPIPE_JOB_MODE", "thread")
+    try:
+        ws = get_workspace(tmp_path_factory.mktemp("console-trained"))
+        train_and_deploy(ws, training_file(ws.root))
+    finally:
+        patch.undo()
+    return ws.registry_dir
+
+
+@pytest.fixture
+def trained(workspace: Workspace, trained_registry: Path) -> Workspace:
+    """The test's workspace holding a copy of the trained registry."""
+    shutil.copytree(trained_registry, workspace.registry_dir,
+                    ignore=shutil.ignore_patterns("entity_store.sqlite*", ".lock"))
+    return workspace
