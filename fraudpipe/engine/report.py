@@ -1,5 +1,8 @@
 """The model report of a version: one HTML page with PNG charts, like AFD's model console page.
 
+Charts use matplotlib's object API (``Figure``), not pyplot, so two trainings finishing in
+threads of one process cannot draw into each other's figures.
+
 Why from saved files: the report reads the version's ``validation.npz`` (raw margins, scores,
 labels of the validation slice) and the training result, so it can be written right after
 training and rewritten later for another threshold (``fraudpipe models report``).
@@ -11,11 +14,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
 
 from fraudpipe.workspace import atomic_write_text
@@ -42,7 +42,6 @@ def confusion_at(
 def _save(fig: Any, path: Path) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return path.name
 
 
@@ -58,14 +57,16 @@ def write_report(
     charts: dict[str, str] = {}
 
     fpr, tpr, _ = roc_curve(labels, raw)
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = Figure(figsize=(5, 4))
+    ax = fig.subplots()
     ax.plot(fpr, tpr, label=f"AUC {metrics['auc']:.4f}")
     ax.plot([0, 1], [0, 1], "--", color="grey")
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curve")
     ax.legend(loc="lower right")
     charts["roc"] = _save(fig, out / "roc.png")
 
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = Figure(figsize=(5, 4))
+    ax = fig.subplots()
     bins = np.linspace(0, 1000, 41)
     ax.hist(scores[labels == 0], bins=bins, alpha=0.6, density=True, label="legit")
     ax.hist(scores[labels == 1], bins=bins, alpha=0.6, density=True, label="fraud")
@@ -75,7 +76,8 @@ def write_report(
     charts["scores"] = _save(fig, out / "score_distribution.png")
 
     cm = confusion_at(scores, labels, threshold)
-    fig, ax = plt.subplots(figsize=(4, 3.5))
+    fig = Figure(figsize=(4, 3.5))
+    ax = fig.subplots()
     grid = np.array([[cm["tp"], cm["fn"]], [cm["fp"], cm["tn"]]])
     ax.imshow(np.log1p(grid), cmap="Blues")
     for (i, j), value in np.ndenumerate(grid):
@@ -86,7 +88,8 @@ def write_report(
     charts["confusion"] = _save(fig, out / "confusion_matrix.png")
 
     importance = result["variableImportance"][:15]
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig = Figure(figsize=(5, 4.5))
+    ax = fig.subplots()
     ax.barh([v["variableName"] for v in importance][::-1],
             [v["variableImportance"] for v in importance][::-1])
     ax.set(xlabel="share of gain", title="Variable importance")

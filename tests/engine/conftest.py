@@ -32,6 +32,13 @@ def data_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pa
     return synth.write(tmp_path_factory.mktemp("data"), cards=150, days=120, seed=3)
 
 
+@pytest.fixture(scope="session")
+def tiny_training_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A training file small enough that a training takes well under a second."""
+    return synth.write(tmp_path_factory.mktemp("tiny"), cards=60, days=60, fraud_cards=0.5,
+                       seed=5)[0]
+
+
 def wait_training(engine: BuiltinEngine, version: str, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while True:

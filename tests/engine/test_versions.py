@@ -37,30 +37,31 @@ def test_numbering_create_is_next_major_and_update_next_minor() -> None:
         parse_major("1.0.1")
 
 
+@pytest.mark.slow
 def test_create_update_numbering_and_simultaneous_training(
-    workspace: Workspace, data_files: tuple[Path, Path, Path]
+    workspace: Workspace, tiny_training_file: Path
 ) -> None:
     # GIVEN a model with version 1.0 trained
     engine = BuiltinEngine(workspace)
     engine.put_model(MODEL)
-    assert engine.create_model_version(MODEL, str(data_files[0]))["modelVersionNumber"] == "1.0"
+    assert engine.create_model_version(MODEL, str(tiny_training_file))["modelVersionNumber"] == "1.0"
     assert wait_training(engine, "1.0")["status"] == "TRAINING_COMPLETE"
     # WHEN major 1 is updated twice in a row, the second while the first trains
-    started = engine.update_model_version(MODEL, "1", str(data_files[0]))
+    started = engine.update_model_version(MODEL, "1", str(tiny_training_file))
     assert (started["modelVersionNumber"], started["status"]) == ("1.0.1", "TRAINING_IN_PROGRESS")
     with pytest.raises(SimultaneousTrainingError) as caught:
-        engine.update_model_version(MODEL, "1.0", str(data_files[0]))
+        engine.update_model_version(MODEL, "1.0", str(tiny_training_file))
     assert str(caught.value) == SIMULTANEOUS_TRAINING_MESSAGE
     # THEN another major may train meanwhile, and once 1.0.1 is done the next update is 1.0.2
-    assert engine.create_model_version(MODEL, str(data_files[0]))["modelVersionNumber"] == "2.0"
+    assert engine.create_model_version(MODEL, str(tiny_training_file))["modelVersionNumber"] == "2.0"
     assert wait_training(engine, "1.0.1")["status"] == "TRAINING_COMPLETE"
-    assert engine.update_model_version(MODEL, 1, str(data_files[0]))["modelVersionNumber"] == (
+    assert engine.update_model_version(MODEL, 1, str(tiny_training_file))["modelVersionNumber"] == (
         "1.0.2"
     )
     for version in ("2.0", "1.0.2"):
         assert wait_training(engine, version)["status"] == "TRAINING_COMPLETE"
     with pytest.raises(ResourceNotFoundError):
-        engine.update_model_version(MODEL, "7", str(data_files[0]))
+        engine.update_model_version(MODEL, "7", str(tiny_training_file))
 
 
 def test_status_transitions(trained: BuiltinEngine) -> None:
@@ -145,6 +146,7 @@ def _create_versions(root: str, count: int) -> None:
         time.sleep(0.001)
 
 
+@pytest.mark.slow
 def test_two_processes_creating_versions_get_distinct_numbers(workspace: Workspace) -> None:
     BuiltinEngine(workspace).put_model(MODEL)
     ctx = multiprocessing.get_context("spawn")

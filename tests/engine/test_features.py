@@ -1,0 +1,92 @@
+"""History and time features: only earlier events of the same card, exact window sums."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fraudpipe.engine.entities import CardState, Snapshot
+from fraudpipe.engine.features import CardBase, history_features, time_features, to_cents
+
+T0 = int(pd.Timestamp("2020-06-01T12:00:00Z").timestamp())
+
+
+def test_history_uses_only_earlier_events_of_the_card() -> None:
+    # card 0: events at +0s, +30min, +2h, +2d ; card 1 interleaved
+    card = np.array([0, 1, 0, 0, 1, 0])
+    ts = T0 + np.array([0, 60, 1800, 7200, 90_000, 2 * 86400])
+    cents = to_cents(np.array([10.0, 99.0, 20.0, 30.5, 1.0, 40.0]))
+    f = history_features(card, ts, cents)
+    assert np.isnan(f["secs_since_prev"][0]) and np.isnan(f["secs_since_prev"][1])
+    assert f["secs_since_prev"][[2, 3, 4, 5]].tolist() == [1800, 5400, 89_940, 2 * 86400 - 7200]
+    assert f["prev_amt"][[2, 3, 5]].tolist() == [10.0, 20.0, 30.5]
+    assert f["n_prev"].tolist() == [0, 0, 1, 2, 1, 3]
+    assert f["count_1h"].tolist() == [0, 0, 1, 0, 0, 0]
+    assert f["count_24h"].tolist() == [0, 0, 1, 2, 0, 0]
+    assert f["sum_24h"].tolist() == [0, 0, 10.0, 30.0, 0, 0]
+    assert f["count_7d"][5] == 3 and f["sum_7d"][5] == 60.5
+    # amount relative to the card's running mean of earlier amounts
+    assert f["amt_to_mean"][3] == 30.5 / 15.0
+    assert np.isnan(f["amt_to_mean"][0])
+
+
+def test_ties_count_in_input_order_and_results_keep_input_order() -> None:
+    card = np.array([5, 5, 5])
+    ts = np.array([T0 + 10, T0, T0 + 10])
+    f = history_features(card, ts, to_cents(np.array([1.0, 2.0, 3.0])))
+    # time order is row 1, row 0, row 2 (row 0 before row 2 at equal time)
+    assert f["n_prev"].tolist() == [1, 0, 2]
+    assert f["prev_amt"][2] == 1.0
+
+
+def test_older_history_comes_from_the_base_summary() -> None:
+    base = CardBase(np.array([4]), np.array([10_000]), np.array([float(T0 - 100)]),
+                    np.array([2500.0]))
+    f = history_features(np.array([0]), np.array([T0]), to_cents(np.array([50.0])), base)
+    assert f["n_prev"][0] == 4 and f["secs_since_prev"][0] == 100 and f["prev_amt"][0] == 25.0
+    assert f["amt_to_mean"][0] == 5000 / 2500
+    assert f["count_24h"][0] == 0  # the base only summarises events outside every window
+
+
+def test_snapshot_plus_later_events_equals_the_whole_sequence() -> None:
+    rng = np.random.default_rng(1)
+    n = 400
+    card = rng.integers(0, 5, n)
+    ts = np.sort(T0 + rng.integers(0, 30 * 86400, n))
+    cents = rng.integers(100, 50_000, n)
+    whole = history_features(card, ts, cents)
+    cut = 250
+    keys = np.array([f"k{c}" for c in card], dtype=object)
+    snap = Snapshot.from_events(keys[:cut], ts[:cut], cents[:cut])
+    # rebuild the later rows from the snapshot: recent rows as context + older summary as base
+    ctx = snap.recent
+    all_keys = np.concatenate([ctx["key"].to_numpy(dtype=object), keys[cut:]])
+    codes, uniques = pd.factorize(all_keys)
+    older = snap.older.reindex(uniques)
+    base = CardBase(older["older_count"].fillna(0).to_numpy(np.int64)[codes],
+                    older["older_sum"].fillna(0).to_numpy(np.int64)[codes],
+                    older["last_ts"].to_numpy(float)[codes],
+                    older["last_cents"].to_numpy(float)[codes])
+    part = history_features(codes, np.concatenate([ctx["ts"].to_numpy(), ts[cut:]]),
+                            np.concatenate([ctx["cents"].to_numpy(), cents[cut:]]), base)
+    for name, values in whole.items():
+        np.testing.assert_array_equal(part[name][len(ctx):], values[cut:], err_msg=name)
+
+
+def test_card_state_moves_events_out_of_the_window_into_older() -> None:
+    state = CardState()
+    state.add(T0, 100)
+    state.add(T0 + 3600, 200)
+    state.add(T0 + 8 * 86400, 300)
+    assert state.recent == [(T0 + 8 * 86400, 300)]
+    assert (state.older_count, state.older_sum, state.last_ts, state.last_cents) == (
+        2, 300, float(T0 + 3600), 200.0)
+
+
+def test_time_features() -> None:
+    ts = np.array([int(pd.Timestamp(s).timestamp()) for s in
+                   ("2020-06-01T23:30:00Z", "2020-06-06T12:00:00Z", "2020-06-07T03:59:00Z")])
+    f = time_features(ts)
+    assert f["hour"].tolist() == [23, 12, 3]
+    assert f["weekday"].tolist() == [0, 5, 6]  # Monday, Saturday, Sunday
+    assert f["night"].tolist() == [1, 0, 1]
