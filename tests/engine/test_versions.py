@@ -44,7 +44,8 @@ def test_create_update_numbering_and_simultaneous_training(
     # GIVEN a model with version 1.0 trained
     engine = BuiltinEngine(workspace)
     engine.put_model(MODEL)
-    assert engine.create_model_version(MODEL, str(tiny_training_file))["modelVersionNumber"] == "1.0"
+    uri = str(tiny_training_file)
+    assert engine.create_model_version(MODEL, uri)["modelVersionNumber"] == "1.0"
     assert wait_training(engine, "1.0")["status"] == "TRAINING_COMPLETE"
     # WHEN major 1 is updated twice in a row, the second while the first trains
     started = engine.update_model_version(MODEL, "1", str(tiny_training_file))
@@ -53,7 +54,7 @@ def test_create_update_numbering_and_simultaneous_training(
         engine.update_model_version(MODEL, "1.0", str(tiny_training_file))
     assert str(caught.value) == SIMULTANEOUS_TRAINING_MESSAGE
     # THEN another major may train meanwhile, and once 1.0.1 is done the next update is 1.0.2
-    assert engine.create_model_version(MODEL, str(tiny_training_file))["modelVersionNumber"] == "2.0"
+    assert engine.create_model_version(MODEL, uri)["modelVersionNumber"] == "2.0"
     assert wait_training(engine, "1.0.1")["status"] == "TRAINING_COMPLETE"
     assert engine.update_model_version(MODEL, 1, str(tiny_training_file))["modelVersionNumber"] == (
         "1.0.2"
