@@ -65,10 +65,10 @@ def locate_problem(text: str, problem: str) -> int | None:
     Follows the path's keys in order through the JSON text, so ``review.min`` points at the
     ``"min"`` inside ``"review"``; a JSON syntax problem already names its line.
     """
+    if problem.startswith("(JSON) line "):
+        number = problem.removeprefix("(JSON) line ").split(",", 1)[0]
+        return int(number) if number.isdigit() else None
     path, _, reason = problem.partition(": ")
-    if path == "(JSON)":
-        head = reason.split(",", 1)[0]
-        return int(head.removeprefix("line ")) if head.startswith("line ") else None
     if path in ("(input)", "(root)"):
         quoted = reason.split("'")
         keys = [quoted[1]] if "unexpected" in reason and len(quoted) > 2 else []
