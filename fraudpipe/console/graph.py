@@ -34,6 +34,7 @@ COL_GAP = 46
 ROW_GAP = 44
 MARGIN = 24
 LANE_GAP = 14
+LABEL_ROOM = 64  # right of the outermost loop lane, for its label
 
 
 @dataclass
@@ -309,7 +310,7 @@ def _route(
             (tx, above),
             (tx, target.y),
         ]
-        width = max(width, right + MARGIN)
+        width = max(width, right + LABEL_ROOM)
     return width
 
 
