@@ -74,8 +74,9 @@ class PredictRequest(BaseModel):
         Field(
             min_length=1,
             max_length=64,
-            description="ISO 8601; without an offset it is read as UTC.",
+            description="ISO 8601 (RFC 3339); without an offset it is read as UTC.",
             examples=["2020-10-13T09:21:53Z"],
+            json_schema_extra={"format": "date-time"},
         ),
     ]
     flow_definition: Annotated[
