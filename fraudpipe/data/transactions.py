@@ -117,10 +117,12 @@ def _fraud(rng: np.random.Generator, customers: Customers, start_s: int, days: i
            legit_rows: int) -> dict[str, np.ndarray]:
     """Episodes: a burst of transactions on one card over a few hours to three days."""
     wanted = FRAUD_RATE * legit_rows / (1 - FRAUD_RATE)
-    sizes_mean = 9.5
+    sizes_mean = 11.0
     episodes = max(1, round(wanted / sizes_mean))
     sizes = 2 + rng.poisson(sizes_mean - 2, episodes)
-    card = rng.integers(0, len(customers), episodes)
+    # a compromised card is usually blocked after its episode: distinct cards while they last
+    rounds = -(-episodes // len(customers))
+    card = np.concatenate([rng.permutation(len(customers)) for _ in range(rounds)])[:episodes]
     span_days = rng.choice([1, 1, 2, 2, 3], size=episodes)
     first_day = rng.integers(0, max(1, days - 3), episodes)
     episode = np.repeat(np.arange(episodes), sizes)
