@@ -33,6 +33,9 @@ VARIABLES = (
     "trans_num",
 )
 
+#: Timestamps the engine can hold (nanosecond timestamps end in April 2262).
+MIN_YEAR, MAX_YEAR = 1970, 2261
+
 Text = Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -121,8 +124,8 @@ def normalize_timestamp(value: str) -> str:
         parsed = parsed.astimezone(UTC)
     except (OverflowError, ValueError):
         raise ValueError("timestamp out of range") from None
-    if not 1970 <= parsed.year <= 9999:
-        raise ValueError("timestamp out of range (1970..9999)")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValueError(f"timestamp out of range (years {MIN_YEAR}..{MAX_YEAR})")
     return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

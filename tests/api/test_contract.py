@@ -69,7 +69,9 @@ def test_bad_types_are_400(client, field, value):
 
 
 @pytest.mark.parametrize(
-    "value", ["2020-13-45T00:00:00Z", "13/10/2020 09:21", "", "0000-01-01T00:00:00Z", "now"]
+    "value",
+    ["2020-13-45T00:00:00Z", "13/10/2020 09:21", "", "1969-12-31T00:00:00Z", "2263-01-01T00:00:00Z",
+     "now"],
 )
 def test_bad_timestamps_are_400(client, value):
     response = client.get("/predict", params={**SEED_QUERY, "event_timestamp": value})
