@@ -19,6 +19,7 @@ from fraudpipe.jobs import ProgressFn
 
 __all__ = ["crawl_folder", "crawl_job", "infer_type", "table_name"]
 
+_UNNAMED = re.compile(r"^Unnamed: (\d+)$")
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _BIGINT_MAX = 2**63 - 1
@@ -55,7 +56,16 @@ def _read_sample(path: Path, sample_rows: int) -> tuple[list[str], list[list[str
             rows.append(row)
             if len(rows) >= sample_rows:
                 break
-    return [h.strip() for h in header], rows
+    return [_column_name(i, h) for i, h in enumerate(header)], rows
+
+
+def _column_name(position: int, raw: str) -> str:
+    """Glue calls an unnamed column ``col<N>`` (pandas writes it as ``Unnamed: <N>``)."""
+    name = raw.strip().lstrip("\ufeff")
+    unnamed = _UNNAMED.match(name)
+    if unnamed:
+        return f"col{unnamed.group(1)}"
+    return name or f"col{position}"
 
 
 def _disagreement(first: str, expected: list[str], other: str, header: list[str]) -> str:
@@ -96,7 +106,7 @@ def crawl_folder(raw_dir: Path, sample_rows: int = 1000) -> dict[str, Any]:
                 for name, header in headers.items() if header != headers[first]]
     if problems:
         raise CrawlerError("headers disagree, cannot make one table: " + " | ".join(problems))
-    names = [h or f"col{i}" for i, h in enumerate(headers[first])]
+    names = headers[first]
     columns = []
     for i, name in enumerate(names):
         values = [row[i] for rows in samples.values() for row in rows if i < len(row)]
