@@ -14,12 +14,16 @@ from typing import Any
 from fraudpipe.errors import DataValidationError
 from glue.etl_job import EtlInputError, check_header, first_line
 
-__all__ = ["JOB_STATES", "AwsCrawler", "AwsEtl", "check_raw_headers"]
+__all__ = ["CRAWL_OUTCOMES", "JOB_STATES", "AwsCrawler", "AwsEtl", "check_raw_headers"]
 
 #: Glue job run states -> the contract's RUNNING / SUCCEEDED / FAILED.
 JOB_STATES = {"STARTING": "RUNNING", "RUNNING": "RUNNING", "STOPPING": "RUNNING",
               "WAITING": "RUNNING", "SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED",
               "ERROR": "FAILED", "TIMEOUT": "FAILED", "STOPPED": "FAILED", "EXPIRED": "FAILED"}
+
+#: Glue LastCrawl.Status -> the contract's SUCCEEDED / FAILED (moto reports COMPLETED).
+CRAWL_OUTCOMES = {"SUCCEEDED": "SUCCEEDED", "COMPLETED": "SUCCEEDED", "FAILED": "FAILED",
+                  "CANCELLED": "FAILED"}
 
 
 def _split(uri: str) -> tuple[str, str]:
@@ -45,8 +49,7 @@ class AwsCrawler:
         last = crawler.get("LastCrawl") or {}
         state = "READY" if crawler.get("State") == "READY" else "RUNNING"
         outcome = last.get("Status")
-        last_crawl = {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "CANCELLED": "FAILED"}.get(
-            outcome) if state == "READY" else None
+        last_crawl = CRAWL_OUTCOMES.get(outcome or "") if state == "READY" else None
         error = last.get("ErrorMessage") if last_crawl == "FAILED" else None
         if last_crawl == "FAILED" and not error:
             error = f"crawl {outcome.lower()}" if outcome else "crawl failed"
