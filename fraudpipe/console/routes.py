@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,6 +50,7 @@ LEGEND = (
     ("caught", "caught"),
 )
 MAX_VISITS_SHOWN = 20
+EVENTS_SHOWN = 250  # the latest; ?events=all shows every one
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 
@@ -132,7 +134,10 @@ def executions_fragment(
 # --- one execution -----------------------------------------------------------------------------
 @router.get("/executions/{name}", response_class=HTMLResponse)
 def execution_page(
-    request: Request, name: str, state: Annotated[str | None, Query()] = None
+    request: Request,
+    name: str,
+    state: Annotated[str | None, Query()] = None,
+    events: Annotated[str | None, Query()] = None,
 ) -> HTMLResponse:
     store, runner = _store(request), _runner(request)
     if not store.exists(name):
@@ -143,7 +148,7 @@ def execution_page(
         return _page(request, "message.html", 404, heading="Execution not found",
                      message=f"No execution named {name!r} in {store.root}.")
     record = store.record(name)
-    events, trace = store.trace(name)
+    history, trace = store.trace(name)
     layout = _layout(request, name)
     status = str(record.get("status") or trace.status).upper()
     now = datetime.now(UTC)
@@ -158,8 +163,9 @@ def execution_page(
         record=record,
         status=status,
         trace=trace,
-        events=events,
-        rows=event_rows(events, start),
+        events=history,
+        rows=event_rows(history, start, last=None if events == "all" else EVENTS_SHOWN),
+        hidden_events=0 if events == "all" else max(0, len(history) - EVENTS_SHOWN),
         duration=((stop or now) - start).total_seconds() if start else None,
         svg=render_svg(layout, trace.state_status(), trace.visit_counts(), state),
         legend=LEGEND,
@@ -208,7 +214,7 @@ def execution_live(
     events, trace = store.trace(name)
     status = str(record.get("status") or trace.status).upper()
     start = trace.started_at or parse_time(record.get("start_date"))
-    fresh = [row for row in event_rows(events, start) if int(row["id"] or 0) > after]
+    fresh = event_rows(events, start, after=after, last=EVENTS_SHOWN)
     rows_html = "".join(render("_event_row.html", row=row) for row in fresh)
     now = datetime.now(UTC)
     stop = parse_time(record.get("stop_date")) if status in TERMINAL else None
@@ -320,3 +326,15 @@ def include(app: FastAPI) -> None:
     app.state.console_layouts = {}
     app.mount("/console-static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(router)
+    threading.Thread(
+        target=_warm_up, args=(app.state.console_store,), daemon=True, name="console-warm-up"
+    ).start()
+
+
+def _warm_up(store: ExecutionStore) -> None:
+    """Read every summary and import the engine before the first visitor has to wait for it."""
+    try:
+        store.summaries()
+        import fraudpipe.engine  # noqa: F401  (the models page's first import takes ~1 s)
+    except Exception:  # best effort: the pages do the same work on demand
+        return

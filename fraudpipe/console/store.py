@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from fraudpipe.workspace import Workspace
 __all__ = ["ExecutionNotFoundError", "ExecutionPage", "ExecutionStore", "Summary"]
 
 PAGE_SIZE = 50
+HISTORIES_CACHED = 64
 TERMINAL = ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT")
 
 
@@ -83,6 +85,8 @@ class ExecutionStore:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._summaries: dict[str, tuple[int, Summary]] = {}
+        self._histories: OrderedDict[str, _History] = OrderedDict()
+        self._traces: dict[tuple[Any, ...], ExecutionTrace] = {}
         self._lock = threading.Lock()
 
     @property
@@ -157,25 +161,61 @@ class ExecutionStore:
             return False
 
     def events(self, name: str) -> list[dict[str, Any]]:
-        """The history of ``name``, oldest first; a half-written last line is skipped."""
+        """The history of ``name``, oldest first; a half-written last line is left for later.
+
+        Histories only grow (the runtime appends), so a cached history is extended with the
+        bytes appended since the last read instead of being parsed again.
+        """
         path = self._folder(name) / "events.jsonl"
         try:
-            text = path.read_text(encoding="utf-8")
+            size = path.stat().st_size
         except FileNotFoundError:
             return []
-        events = []
-        for line in text.splitlines():
-            if not line.strip():
-                continue
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # the runtime is appending this line right now
-        return events
+        with self._lock:
+            cached = self._histories.get(name)
+        if cached is None or cached.offset > size:
+            cached = _History()
+        if cached.offset < size:
+            with path.open("rb") as handle:
+                handle.seek(cached.offset)
+                chunk = handle.read(size - cached.offset)
+            complete = chunk.rfind(b"\n") + 1  # the runtime may be writing the last line
+            events = list(cached.events)
+            for line in chunk[:complete].splitlines():
+                if line.strip():
+                    try:
+                        events.append(json.loads(line))
+                    except json.JSONDecodeError:
+                        continue  # a line cut by a kill mid-write
+            cached = _History(cached.offset + complete, events)
+        with self._lock:
+            self._histories[name] = cached
+            self._histories.move_to_end(name)
+            while len(self._histories) > HISTORIES_CACHED:
+                self._histories.popitem(last=False)
+        return list(cached.events)
 
     def trace(self, name: str) -> tuple[list[dict[str, Any]], ExecutionTrace]:
+        """Events and their per-state trace (re-folded only when new events arrived)."""
         events = self.events(name)
-        return events, trace_events(events)
+        key = (name, len(events), events[-1].get("id") if events else None)
+        with self._lock:
+            found = self._traces.get(key)
+        if found is None:
+            found = trace_events(events)
+            with self._lock:
+                self._traces[key] = found
+                while len(self._traces) > HISTORIES_CACHED:
+                    self._traces.pop(next(iter(self._traces)))
+        return events, found
+
+
+@dataclass
+class _History:
+    """A parsed prefix of ``events.jsonl``: the events and how many bytes they came from."""
+
+    offset: int = 0
+    events: tuple[dict[str, Any], ...] | list[dict[str, Any]] = ()
 
 
 def _read_record(path: Path) -> dict[str, Any] | None:

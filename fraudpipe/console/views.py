@@ -79,31 +79,42 @@ def split_cause(cause: Any) -> tuple[str, str]:
     return pretty_json(parsed), ""
 
 
-def event_rows(events: list[dict[str, Any]], start: datetime | None) -> list[dict[str, Any]]:
-    """What the events table shows: id, type, step, elapsed, time, error and details."""
-    rows = []
+def event_rows(
+    events: list[dict[str, Any]], start: datetime | None, after: int = 0, last: int | None = None
+) -> list[dict[str, Any]]:
+    """Rows of the events table for events with id > ``after`` (only the ``last`` n if given).
+
+    Every event is scanned to know which step it belongs to, but only the shown ones are
+    formatted: a long polling history has thousands of events.
+    """
+    steps: list[str] = []
     step = ""
     for event in events:
-        kind = str(event.get("type", ""))
         details = event_details(event)
         if "name" in details:
             step = str(details["name"])
-        at = parse_time(event.get("timestamp"))
-        failure = event_failure(event)
-        rows.append(
-            {
-                "id": event.get("id"),
-                "type": kind,
-                "step": "" if kind.startswith("Execution") else step,
-                "elapsed": fmt_duration((at - start).total_seconds()) if at and start else "",
-                "time": fmt_time(at),
-                "error": failure[0] if failure else "",
-                "cause": split_cause(failure[1])[0] if failure else "",
-                "failed": failure is not None and failure != ("", ""),
-                "details": pretty_json(details) if details else "",
-            }
-        )
-    return rows
+        steps.append("" if str(event.get("type", "")).startswith("Execution") else step)
+    chosen = [(e, s) for e, s in zip(events, steps, strict=True) if int(e.get("id") or 0) > after]
+    if last is not None:
+        chosen = chosen[-last:] if last > 0 else []
+    return [_row(event, step, start) for event, step in chosen]
+
+
+def _row(event: dict[str, Any], step: str, start: datetime | None) -> dict[str, Any]:
+    details = event_details(event)
+    at = parse_time(event.get("timestamp"))
+    failure = event_failure(event)
+    return {
+        "id": event.get("id"),
+        "type": str(event.get("type", "")),
+        "step": step,
+        "elapsed": fmt_duration((at - start).total_seconds()) if at and start else "",
+        "time": fmt_time(at),
+        "error": failure[0] if failure else "",
+        "cause": split_cause(failure[1])[0] if failure else "",
+        "failed": failure is not None and failure != ("", ""),
+        "details": pretty_json(details) if details else "",
+    }
 
 
 env = Environment(

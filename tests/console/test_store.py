@@ -83,3 +83,33 @@ def test_folders_without_a_record_and_broken_records_are_skipped(workspace: Work
 
     assert [s.name for s in ExecutionStore(workspace).page().items] == ["fine"]
     assert json.loads((workspace.executions_dir / "fine" / "execution.json").read_text())
+
+
+def test_appended_events_are_read_incrementally_and_the_trace_follows(
+    workspace: Workspace,
+) -> None:
+    history = pipeline_run("growing", "running")
+    folder = history.save(workspace)
+    store = ExecutionStore(workspace)
+    before, trace = store.trace("growing")
+    assert trace.state_status()["GetTrainingStatus"] == "running"
+
+    history.attempt()
+    history.exit("GetTrainingStatus")
+    with (folder / "events.jsonl").open("a") as handle:
+        for event in history.events[len(before):]:
+            handle.write(json.dumps(event) + "\n")
+
+    after, trace = store.trace("growing")
+    assert [e["id"] for e in after] == [e["id"] for e in history.events]
+    assert trace.state_status()["GetTrainingStatus"] == "succeeded"
+
+
+def test_a_rewritten_shorter_history_is_read_again(workspace: Workspace) -> None:
+    pipeline_run("redo", "succeeded").save(workspace)
+    store = ExecutionStore(workspace)
+    assert len(store.events("redo")) > 20
+
+    HistoryWriter("redo").save(workspace)
+
+    assert [e["type"] for e in store.events("redo")] == ["ExecutionStarted"]
