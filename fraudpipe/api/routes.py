@@ -105,13 +105,20 @@ def query_parameters() -> list[dict[str, Any]]:
     """The OpenAPI query parameters of ``GET /predict``, from the request model."""
     schema = PredictRequest.model_json_schema()
     required = set(schema.get("required", []))
+
+    def plain(prop: dict[str, Any]) -> dict[str, Any]:
+        """A query value is never JSON null: keep the non-null branch of ``X | None``."""
+        options = [o for o in prop.get("anyOf", []) if o.get("type") != "null"]
+        base = {k: v for k, v in prop.items() if k not in ("description", "anyOf")}
+        return {**options[0], **base} if len(options) == 1 else base
+
     return [
         {
             "name": name,
             "in": "query",
             "required": name in required,
             "description": prop.get("description", ""),
-            "schema": {k: v for k, v in prop.items() if k != "description"},
+            "schema": plain(prop),
         }
         for name, prop in schema["properties"].items()
     ]
