@@ -133,3 +133,40 @@ def test_the_lambda_scores_the_seed_mapping_template_and_proxy_events(trained_ws
     assert proxy["statusCode"] == 200
     body = json.loads(proxy["body"])
     assert body["eventId"] == SEED_QUERY["trans_num"] and body["outcomes"]
+
+
+def test_a_seed_request_with_a_flow_definition_starts_an_a2i_loop(trained_ws):
+    """The realtime path on AWS: StartHumanLoop with the request's flow definition (Stubber)."""
+    import boto3
+    from botocore.stub import ANY, Stubber
+    from moto import mock_aws
+
+    from fraudpipe.api.schema import PredictRequest
+    from fraudpipe.api.service import Predictor
+    from fraudpipe.review.a2i import A2IReviewer
+    from fraudpipe.review.settings import ReviewSettings
+
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:flow-definition/fraud-detector-a2i"
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="artefacts")
+        a2i = boto3.client("sagemaker-a2i-runtime", region_name="us-east-1")
+        predictor = Predictor(
+            BuiltinEngine(trained_ws),
+            reviewer=lambda req: A2IReviewer(a2i, s3, "artefacts", req.flow_definition),
+            review=ReviewSettings(min=0, max=1000),
+        )
+        with Stubber(a2i) as stub:
+            stub.add_response(
+                "start_human_loop",
+                {"HumanLoopArn": "arn:aws:sagemaker:us-east-1:123456789012:human-loop/x"},
+                {"HumanLoopName": ANY, "FlowDefinitionArn": arn, "HumanLoopInput": ANY},
+            )
+            request = PredictRequest.model_validate({**SEED_QUERY, "flow_definition": arn})
+            body = predictor.predict(request)
+            stub.assert_no_pending_responses()
+        loop = body["review"]["loopName"]
+        index = json.loads(s3.get_object(Bucket="artefacts", Key=f"review/loops/{loop}.json")
+                           ["Body"].read())  # fmt: skip
+    assert index == {"execution_name": "realtime", "event_id": SEED_QUERY["trans_num"],
+                     "score": body["score"]}  # fmt: skip
