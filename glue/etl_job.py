@@ -234,8 +234,10 @@ def _session() -> Any:
         builder = (builder.master("local[1]")
                    .config("spark.ui.enabled", "false")
                    .config("spark.sql.shuffle.partitions", "1")
+                   .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.driver.host", "127.0.0.1"))
     spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     return spark
 
@@ -247,7 +249,8 @@ def _spark_path(location: str) -> str:
 def _read_raw(spark: Any, files: list[tuple[str, str, list[str]]]) -> None:
     """Register ``raw_rows``: all columns as strings plus provenance and row flags."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import LongType, StringType, StructField, StructType
+    from pyspark.sql.types import StringType, StructField, StructType
+    from pyspark.sql.window import Window
 
     frames = []
     for order, (name, location, header) in enumerate(files):
@@ -257,9 +260,9 @@ def _read_raw(spark: Any, files: list[tuple[str, str, list[str]]]) -> None:
                  .option("mode", "PERMISSIVE").option("multiLine", False)
                  .option("columnNameOfCorruptRecord", "_corrupt_record")
                  .option("enforceSchema", True).schema(schema).csv(_spark_path(location)))
-        indexed = frame.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
-        frame = spark.createDataFrame(
-            indexed, StructType([*schema.fields, StructField("row_number", LongType())]))
+        # file order -> 1-based row number, all in the JVM (no Python workers)
+        frame = frame.withColumn("_position", F.monotonically_increasing_id()).withColumn(
+            "row_number", F.row_number().over(Window.orderBy("_position"))).drop("_position")
         text = F.concat_ws("", *[F.coalesce(F.col(f"`{c}`"), F.lit("")) for c in header])
         frame = (frame
                  .withColumn("bad_encoding", F.instr(text, "\ufffd") > 0)
@@ -272,7 +275,7 @@ def _read_raw(spark: Any, files: list[tuple[str, str, list[str]]]) -> None:
     raw = frames[0]
     for frame in frames[1:]:
         raw = raw.unionByName(frame, allowMissingColumns=True)
-    raw.createOrReplaceTempView("raw_rows")
+    raw.cache().createOrReplaceTempView("raw_rows")
 
 
 def _read_labels(spark: Any, labels_path: str) -> None:
@@ -358,6 +361,7 @@ def run_spark(args: dict[str, str]) -> dict[str, Any]:
             frame = frame.cache()
         frame.createOrReplaceTempView(statement.name)
         if statement.name in targets:
+            frame = frame.cache()
             _write_single_csv(frame, args[targets[statement.name]])
             results[statement.name.split("_")[0] + "_rows"] = frame.count()
         elif statement.name in ("counts", "reasons", "cutoff_values"):
