@@ -11,9 +11,12 @@
 --                 bad_encoding (row had invalid UTF-8), malformed (wrong number of fields)
 --   human_labels  EVENT_ID, EVENT_LABEL, LABEL_TIMESTAMP from review verdicts (may be empty)
 --
+-- The batch sample is drawn with an integer hash of each row's position and the seed, which
+-- both engines compute identically (and far faster than hashing strings).
+--
 -- Parameters {{name}} are substituted by the runner as already-quoted SQL literals or
 -- expressions: train_cutoff / test_cutoff (a TIMESTAMP expression), test_file, batch_seed,
--- fraud_samples, legit_samples, raw_columns (the engine-quoted original column list).
+-- fraud_samples, legit_samples, raw_columns (the engine-quoted original columns, as r.<column>).
 
 -- name: latest_labels
 SELECT EVENT_ID, EVENT_LABEL
@@ -60,11 +63,11 @@ FROM raw_rows AS r
 LEFT JOIN latest_labels AS l ON l.EVENT_ID = r.trans_num
 LEFT JOIN duplicates AS d ON d.trans_num = r.trans_num;
 
--- name: cutoffs
+-- name: cutoffs  materialize
 SELECT {{train_cutoff}} AS train_cutoff, {{test_cutoff}} AS test_cutoff;
 
 -- name: routed  materialize
-SELECT c.*,
+SELECT c.file_order, c.row_number, c.source_file, c.event_ts, c.event_label, c.reason,
        CASE
            WHEN c.reason IS NOT NULL THEN 'quarantine'
            WHEN c.event_ts < k.train_cutoff THEN 'training'
@@ -76,18 +79,22 @@ FROM classified AS c
 CROSS JOIN cutoffs AS k;
 
 -- name: training  output
-SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
-       city_pop, job, trans_num, EVENT_TIMESTAMP, event_label AS EVENT_LABEL
-FROM routed
-WHERE route = 'training'
-ORDER BY event_ts, file_order, row_number;
+SELECT r.cc_num, r.merchant, r.category, r.amt, r.first, r.last, r.gender, r.street, r.city,
+       r.state, r.zip, r.city_pop, r.job, r.trans_num, k.EVENT_TIMESTAMP,
+       k.event_label AS EVENT_LABEL
+FROM routed AS k
+JOIN raw_rows AS r ON r.file_order = k.file_order AND r.row_number = k.row_number
+WHERE k.route = 'training'
+ORDER BY k.event_ts, k.file_order, k.row_number;
 
 -- name: test_rows
-SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
-       city_pop, job, trans_num, EVENT_TIMESTAMP, 'card' AS ENTITY_TYPE, cc_num AS ENTITY_ID,
-       trans_num AS EVENT_ID, event_label AS EVENT_LABEL, event_ts, file_order, row_number
-FROM routed
-WHERE route = 'test';
+SELECT r.cc_num, r.merchant, r.category, r.amt, r.first, r.last, r.gender, r.street, r.city,
+       r.state, r.zip, r.city_pop, r.job, r.trans_num, k.EVENT_TIMESTAMP,
+       'card' AS ENTITY_TYPE, r.cc_num AS ENTITY_ID, r.trans_num AS EVENT_ID,
+       k.event_label AS EVENT_LABEL, k.event_ts, k.file_order, k.row_number
+FROM routed AS k
+JOIN raw_rows AS r ON r.file_order = k.file_order AND r.row_number = k.row_number
+WHERE k.route = 'test';
 
 -- name: test  output
 SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
@@ -101,25 +108,35 @@ SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state
 FROM test_rows
 ORDER BY event_ts, file_order, row_number;
 
--- name: batch_sample  output
-SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
-       city_pop, job, trans_num, EVENT_TIMESTAMP, ENTITY_TYPE, ENTITY_ID, EVENT_ID
+-- name: batch_picks
+SELECT file_order, row_number
 FROM (
-    SELECT t.*,
-           ROW_NUMBER() OVER (PARTITION BY EVENT_LABEL
-                              ORDER BY md5(concat(EVENT_ID, ':', {{batch_seed}})), EVENT_ID)
-               AS pick
-    FROM test_rows AS t
+    SELECT file_order, row_number, event_label,
+           ROW_NUMBER() OVER (PARTITION BY event_label
+                              ORDER BY (row_number * 2654435761 + file_order * 40503
+                                        + {{batch_seed}} * 2246822519) % 4294967291,
+                                       file_order, row_number) AS pick
+    FROM routed
+    WHERE route = 'test'
 ) AS drawn
-WHERE (EVENT_LABEL = 'fraud' AND pick <= {{fraud_samples}})
-   OR (EVENT_LABEL = 'legit' AND pick <= {{legit_samples}})
-ORDER BY event_ts, file_order, row_number;
+WHERE (event_label = 'fraud' AND pick <= {{fraud_samples}})
+   OR (event_label = 'legit' AND pick <= {{legit_samples}});
+
+-- name: batch_sample  output
+SELECT r.cc_num, r.merchant, r.category, r.amt, r.first, r.last, r.gender, r.street, r.city,
+       r.state, r.zip, r.city_pop, r.job, r.trans_num, k.EVENT_TIMESTAMP, 'card' AS ENTITY_TYPE,
+       r.cc_num AS ENTITY_ID, r.trans_num AS EVENT_ID
+FROM batch_picks AS p
+JOIN routed AS k ON k.file_order = p.file_order AND k.row_number = p.row_number
+JOIN raw_rows AS r ON r.file_order = p.file_order AND r.row_number = p.row_number
+ORDER BY k.event_ts, k.file_order, k.row_number;
 
 -- name: quarantine  output
-SELECT {{raw_columns}}, source_file, row_number, reason
-FROM routed
-WHERE route = 'quarantine'
-ORDER BY file_order, row_number;
+SELECT {{raw_columns}}, k.source_file, k.row_number, k.reason
+FROM routed AS k
+JOIN raw_rows AS r ON r.file_order = k.file_order AND r.row_number = k.row_number
+WHERE k.route = 'quarantine'
+ORDER BY k.file_order, k.row_number;
 
 -- name: counts
 SELECT source_file,

@@ -33,6 +33,7 @@ __all__ = [
     "ARGUMENTS",
     "OUTPUTS",
     "REQUIRED_COLUMNS",
+    "SEED_MODULUS",
     "EtlInputError",
     "Statement",
     "check_header",
@@ -49,6 +50,8 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "trans_date_trans_time", "cc_num", "merchant", "category", "amt", "first", "last", "gender",
     "street", "city", "state", "zip", "city_pop", "job", "trans_num", "is_fraud",
 )
+#: Batch seeds are reduced modulo this so the sampling hash never overflows a BIGINT.
+SEED_MODULUS = 1_000_003
 #: Statements whose result is written to a file, by output name.
 OUTPUTS = ("training", "test", "batch", "quarantine")
 ARGUMENTS = (
@@ -122,10 +125,10 @@ def timestamp_literal(value: str | None) -> str | None:
 
 
 def default_cutoff_sql(test_file: str) -> str:
-    """The default cutoff: the first valid timestamp of the raw test file."""
+    """The default cutoff: the first timestamp of the raw test file (one column, one scan)."""
     name = test_file.replace("'", "''")
-    return (f"(SELECT MIN(event_ts) FROM classified WHERE reason IS NULL "
-            f"AND source_file = '{name}')")
+    return ("(SELECT MIN(TRY_CAST(trans_date_trans_time AS TIMESTAMP)) FROM raw_rows "
+            f"WHERE source_file = '{name}' AND NOT bad_encoding AND NOT malformed)")
 
 
 def normalise_header(names: list[str]) -> list[str]:
@@ -344,10 +347,10 @@ def run_spark(args: dict[str, str]) -> dict[str, Any]:
         "train_cutoff": timestamp_literal(args.get("train_cutoff"))
         or default_cutoff_sql(test_file),
         "test_cutoff": timestamp_literal(args.get("test_cutoff")) or default_cutoff_sql(test_file),
-        "batch_seed": f"'{int(args.get('batch_seed') or 0)}'",
+        "batch_seed": str(int(args.get("batch_seed") or 0) % SEED_MODULUS),
         "fraud_samples": str(int(args.get("fraud_samples") or 0)),
         "legit_samples": str(int(args.get("legit_samples") or 0)),
-        "raw_columns": ", ".join(f"`{c.replace('`', '``')}`" for c in columns),
+        "raw_columns": ", ".join(f"r.`{c.replace('`', '``')}`" for c in columns),
         "test_file": test_file,
     }
     batch = "batch_full" if args.get("batch_mode") == "full" else "batch_sample"

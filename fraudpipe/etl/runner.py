@@ -19,6 +19,7 @@ from fraudpipe.etl.raw import inspect_files, load_raw_rows, quote
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
+    SEED_MODULUS,
     EtlInputError,
     default_cutoff_sql,
     load_statements,
@@ -71,10 +72,10 @@ def _params(params: EtlParams, columns: list[str]) -> dict[str, str]:
     return {
         "train_cutoff": train or default_cutoff_sql(test_file),
         "test_cutoff": test or default_cutoff_sql(test_file),
-        "batch_seed": _literal(str(int(batch.get("seed", 42)))),
+        "batch_seed": str(int(batch.get("seed", 42)) % SEED_MODULUS),
         "fraud_samples": str(int(batch.get("fraud_samples", 12))),
         "legit_samples": str(int(batch.get("legit_samples", 130))),
-        "raw_columns": ", ".join(quote(c) for c in columns),
+        "raw_columns": ", ".join("r." + quote(c) for c in columns),
         "test_file": test_file,
     }
 
@@ -94,7 +95,10 @@ def run_etl(params: EtlParams, progress: ProgressFn | None = None) -> dict[str, 
     con.execute("SET enable_progress_bar = false")
     try:
         say(f"reading {len(files)} file(s)")
+        timings: dict[str, float] = {}
+        mark = time.perf_counter()
         columns = load_raw_rows(con, files)
+        timings["read"] = round(time.perf_counter() - mark, 3)
         _load_labels(con, params.get("labels_path"))
         values = _params(params, columns)
         mode = (params.get("batch") or {}).get("mode", "sample")
@@ -102,6 +106,7 @@ def run_etl(params: EtlParams, progress: ProgressFn | None = None) -> dict[str, 
                    "quarantine": "quarantine"}
         results: dict[str, Any] = {}
         for statement in load_statements():
+            mark = time.perf_counter()
             sql = render(statement.sql, values)
             kind = "TABLE" if "materialize" in statement.flags else "VIEW"
             con.execute(f"CREATE TEMP {kind} {statement.name} AS {sql}")
@@ -117,6 +122,7 @@ def run_etl(params: EtlParams, progress: ProgressFn | None = None) -> dict[str, 
                 keys = [d[0] for d in cursor.description]
                 results[statement.name] = [dict(zip(keys, row, strict=True))
                                            for row in cursor.fetchall()]
+            timings[statement.name] = round(time.perf_counter() - mark, 3)
     except duckdb.Error as exc:
         raise EtlError(f"the ETL SQL failed: {exc}") from exc
     finally:
@@ -124,6 +130,7 @@ def run_etl(params: EtlParams, progress: ProgressFn | None = None) -> dict[str, 
     summary = summarise(results)
     _check_counts(summary, files)
     summary["seconds"] = round(time.perf_counter() - began, 3)
+    summary["timings"] = timings
     if params.get("counts_path"):
         atomic_write_json(Path(params["counts_path"]), summary)
     return summary
