@@ -9,7 +9,8 @@ A *visit* is one ``<Type>StateEntered`` .. ``<Type>StateExited`` span. Its statu
 - ``running``   entered, not exited, execution still running;
 - ``succeeded`` exited after its last attempt succeeded;
 - ``caught``    exited after its last attempt failed (the error went to a ``Catch``);
-- ``failed``    a Fail state, or still open when the execution failed / was aborted.
+- ``failed``    a Fail state (its error and cause are the execution's), or still open when
+  the execution failed / was aborted.
 
 A state's status is the status of its latest visit (loops visit a state many times);
 ``notstarted`` when it has none.
@@ -175,7 +176,8 @@ def trace_events(events: Iterable[dict[str, Any]]) -> ExecutionTrace:
                 visit.status = "caught" if visit.last_attempt_failed else "succeeded"
         elif kind in _TERMINAL_EXECUTION:
             status, stopped_at = _TERMINAL_EXECUTION[kind], at
-            for visit in open_visits:
+            ending = visits[-1] if visits and visits[-1].state_type == "Fail" else None
+            for visit in [*open_visits, *([ending] if ending else [])]:
                 visit.status = "succeeded" if status == "SUCCEEDED" else "failed"
                 visit.exited_at = visit.exited_at or at
                 failure = event_failure(event)

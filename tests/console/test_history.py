@@ -42,6 +42,8 @@ def test_caught_error_is_caught_and_the_fail_state_failed() -> None:
     statuses = trace.state_status()
     assert statuses["QualityGate"] == "caught"
     assert statuses["QualityGateFailed"] == "failed"
+    fail_state = trace.visits_of("QualityGateFailed")[0]
+    assert fail_state.errors == [("QualityGateFailed", "QualityGate step failed")]
     assert trace.visits_of("QualityGate")[0].errors[0][0] == "QualityGateError"
 
 
