@@ -15,7 +15,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -237,8 +237,21 @@ def _duration_text(delta: Any) -> str:
     return fmt_duration(delta.total_seconds()) if delta is not None else ""
 
 
+def _cross_site(request: Request) -> HTMLResponse | None:
+    """Refuse a form posted by another site (the console has no login; the browser sends
+    ``Origin`` with every cross-site POST)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+        return _page(request, "message.html", 403, heading="Refused",
+                     message=f"a form from {origin} cannot start or redrive executions here")
+    return None
+
+
 @router.post("/executions/{name}/redrive")
 def redrive(request: Request, name: str) -> Any:
+    refused = _cross_site(request)
+    if refused is not None:
+        return refused
     store = _store(request)
     if not store.exists(name):
         return _page(request, "message.html", 404, heading="Execution not found",
@@ -266,6 +279,9 @@ def start_form(request: Request) -> HTMLResponse:
 
 @router.post("/start", response_model=None)
 async def start_execution(request: Request) -> HTMLResponse | RedirectResponse:
+    refused = _cross_site(request)
+    if refused is not None:
+        return refused
     text = _form_field(await request.body(), "input")
     return await run_in_threadpool(_start, request, text)
 

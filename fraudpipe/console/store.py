@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ __all__ = ["ExecutionNotFoundError", "ExecutionPage", "ExecutionStore", "Summary
 
 PAGE_SIZE = 50
 HISTORIES_CACHED = 64
+LIVENESS_SECONDS = 2.0  # how often a RUNNING execution's owner process is checked
 TERMINAL = ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT")
 
 
@@ -87,6 +89,7 @@ class ExecutionStore:
         self._summaries: dict[str, tuple[int, Summary]] = {}
         self._histories: OrderedDict[str, _History] = OrderedDict()
         self._traces: dict[tuple[Any, ...], ExecutionTrace] = {}
+        self._checked: dict[str, float] = {}
         self._lock = threading.Lock()
 
     @property
@@ -122,12 +125,48 @@ class ExecutionStore:
                 fresh[entry.name] = (mtime, Summary.from_record(entry.name, record))
         with self._lock:
             self._summaries = fresh
+        if any(summary.status == "RUNNING" for _, summary in fresh.values()):
+            fresh = self._check_running(fresh)
         oldest = datetime.min.replace(tzinfo=UTC)
         return sorted(
             (summary for _, summary in fresh.values()),
             key=lambda s: (s.start or oldest, s.name),
             reverse=True,
         )
+
+    def _check_running(self, fresh: dict[str, tuple[int, Summary]]) -> dict[str, tuple]:
+        """RUNNING executions whose process died read as ABORTED (the runtime records it)."""
+        changed = False
+        for name, (_, summary) in fresh.items():
+            if summary.status == "RUNNING" and self._owner_gone(name):
+                changed = True
+        return self._reread(fresh) if changed else fresh
+
+    def _owner_gone(self, name: str) -> bool:
+        """Ask the runtime (at most every few seconds per execution) whether its owner died."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked.get(name, -LIVENESS_SECONDS) < LIVENESS_SECONDS:
+                return False
+            self._checked[name] = now
+        try:
+            from fraudpipe.local.history import ExecutionStore as RuntimeStore
+        except ImportError:
+            return False
+        try:
+            return RuntimeStore(self.workspace).describe(name).get("status") != "RUNNING"
+        except Exception:  # a record being rewritten: look again next time
+            return False
+
+    def _reread(self, fresh: dict[str, tuple[int, Summary]]) -> dict[str, tuple]:
+        for name in list(fresh):
+            record_path = self.root / name / "execution.json"
+            record = _read_record(record_path)
+            if record is not None and fresh[name][1].status == "RUNNING":
+                fresh[name] = (record_path.stat().st_mtime_ns, Summary.from_record(name, record))
+        with self._lock:
+            self._summaries = fresh
+        return fresh
 
     def page(
         self, status: str | None = None, page: int = 1, size: int = PAGE_SIZE
@@ -144,10 +183,13 @@ class ExecutionStore:
         return ExecutionPage(items, page, pages, len(chosen), counts)
 
     def record(self, name: str) -> dict[str, Any]:
-        """The full ``execution.json`` of ``name``."""
-        record = _read_record(self._folder(name) / "execution.json")
+        """The full ``execution.json`` of ``name`` (an abandoned RUNNING one reads ABORTED)."""
+        path = self._folder(name) / "execution.json"
+        record = _read_record(path)
         if record is None:
             raise ExecutionNotFoundError(f"no execution named {name!r} in {self.root}")
+        if record.get("status") == "RUNNING" and self._owner_gone(name):
+            record = _read_record(path) or record
         return record
 
     def definition_path(self, name: str) -> Path:

@@ -7,6 +7,7 @@ TaskStarted, TaskSucceeded/TaskFailed) and what the local runtime adds (Executio
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,7 @@ class HistoryWriter:
             "stop_date": iso(self.now) if ended else None,
             "redrive_count": self.redrives,
             "state_machine": "fraudpipe-fixture",
+            "owner_pid": os.getpid(),  # a RUNNING execution needs a live owner process
         }
 
     def save(self, ws: Workspace, definition: Path | str = PIPELINE_ASL) -> Path:

@@ -119,3 +119,15 @@ def test_redrive_of_a_succeeded_execution_is_refused(
     response = small.post(f"/executions/{name}/redrive")
 
     assert response.status_code == 409 and "can be redriven" in response.text
+
+
+def test_forms_posted_from_another_site_are_refused(
+    small: TestClient, workspace: Workspace
+) -> None:
+    evil = {"origin": "http://evil.example"}
+
+    started = small.post("/start", data={"input": "{}"}, headers=evil)
+    redriven = small.post("/executions/anything/redrive", headers=evil)
+
+    assert started.status_code == 403 and redriven.status_code == 403
+    assert not workspace.executions_dir.exists()

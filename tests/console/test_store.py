@@ -113,3 +113,16 @@ def test_a_rewritten_shorter_history_is_read_again(workspace: Workspace) -> None
     HistoryWriter("redo").save(workspace)
 
     assert [e["type"] for e in store.events("redo")] == ["ExecutionStarted"]
+
+
+def test_running_execution_whose_process_died_reads_aborted(workspace: Workspace) -> None:
+    history = pipeline_run("orphan", "running")
+    folder = history.save(workspace)
+    record = json.loads((folder / "execution.json").read_text())
+    record["owner_pid"] = 2**22 + 12345  # no such process
+    (folder / "execution.json").write_text(json.dumps(record))
+
+    summary = ExecutionStore(workspace).page().items[0]
+
+    assert summary.status == "ABORTED"
+    assert ExecutionStore(workspace).events("orphan")[-1]["type"] == "ExecutionAborted"
