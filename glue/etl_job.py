@@ -198,6 +198,14 @@ def read_head(location: str, size: int = 65536) -> bytes:
         return handle.read(size)
 
 
+def read_text(location: str) -> str:
+    """A small text file (the SQL) from a path or an s3:// URI."""
+    if location.startswith("s3://"):
+        client, bucket, key = _s3(location)
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+    return Path(location).read_text(encoding="utf-8")
+
+
 def write_text(location: str, text: str) -> None:
     if location.startswith("s3://"):
         client, bucket, key = _s3(location)
@@ -356,7 +364,7 @@ def run_spark(args: dict[str, str]) -> dict[str, Any]:
     batch = "batch_full" if args.get("batch_mode") == "full" else "batch_sample"
     targets = {"training": "training_output", "test": "test_output", batch: "batch_output",
                "quarantine": "quarantine_output"}
-    sql_text = Path(args["sql_path"]).read_text() if args.get("sql_path") else None
+    sql_text = read_text(args["sql_path"]) if args.get("sql_path") else None
     results: dict[str, Any] = {}
     for statement in load_statements(sql_text):
         frame = spark.sql(render(statement.sql, params))
