@@ -119,3 +119,12 @@ def test_openapi_documents_the_seed_parameters(client):
     assert not params["flow_definition"]["required"] and not params["review"]["required"]
     assert {"400", "401", "503"} <= set(spec["paths"]["/predict"]["get"]["responses"])
     assert "post" in spec["paths"]["/predict"]
+
+
+def test_serve_banner_says_where_the_keys_are():
+    from fraudpipe.api.cli import serve_banner
+
+    text = serve_banner("http://127.0.0.1:8000", "/ws/config.json", "secret-key")
+    assert "http://127.0.0.1:8000/predict" in text and "/ws/config.json" in text
+    assert "secret-key" not in text  # the key itself is not printed
+    assert "not required" in serve_banner("http://127.0.0.1:8000", "/ws/config.json", None)
