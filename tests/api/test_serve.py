@@ -1,0 +1,61 @@
+"""`fraudpipe serve` as a real process: generates a key on first start, prints where it is,
+answers on loopback, and keeps the key across restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from fraudpipe.api.keys import load_api_keys
+from fraudpipe.review.resume import review_url
+from tests.api.seed import SEED_QUERY
+from tests.review.live_server import free_port
+
+
+def _serve(workspace, port: int) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "FRAUDPIPE_HOME": str(workspace.root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fraudpipe.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    banner = "".join(proc.stdout.readline() for _ in range(4))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+            return proc, banner
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGTERM)
+    raise AssertionError(f"serve did not answer: {banner}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_serve_generates_a_key_prints_where_it_is_and_keeps_it(workspace):
+    port = free_port()
+    proc, banner = _serve(workspace, port)
+    try:
+        [key] = load_api_keys(workspace)
+        assert str(workspace.config_file) in banner and key not in banner
+        url = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{url}/predict", params=SEED_QUERY).status_code == 401
+        answer = httpx.get(f"{url}/predict", params=SEED_QUERY, headers={"x-api-key": key})
+        assert answer.status_code == 503  # an empty workspace has no detector yet
+        assert review_url(workspace) == f"{url}/review"
+    finally:
+        _stop(proc)
+    proc, _ = _serve(workspace, free_port())
+    _stop(proc)
+    assert load_api_keys(workspace) == [key]
