@@ -61,6 +61,35 @@ def _trans_nums(rng: np.random.Generator, n: int) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars.tobytes()))
 
 
+def _digits(out: np.ndarray, column: int, values: np.ndarray, width: int) -> None:
+    """Write ``values`` as zero-padded decimal digits into ``out[:, column:column+width]``."""
+    for position in range(width - 1, -1, -1):
+        out[:, column + position] = 48 + values % 10
+        values = values // 10
+
+
+def _timestamps(unix_time: np.ndarray) -> pa.Array:
+    """``YYYY-MM-DD HH:MM:SS`` strings built digit by digit (Arrow's strftime is ~10x slower)."""
+    n = len(unix_time)
+    days = unix_time // 86400
+    dates = days.astype("datetime64[D]")
+    years = dates.astype("datetime64[Y]")
+    months = dates.astype("datetime64[M]")
+    out = np.empty((n, 19), dtype=np.uint8)
+    _digits(out, 0, years.astype(np.int64) + 1970, 4)
+    _digits(out, 5, months.astype(np.int64) % 12 + 1, 2)
+    _digits(out, 8, (dates - months).astype(np.int64) + 1, 2)
+    seconds = unix_time - days * 86400
+    _digits(out, 11, seconds // 3600, 2)
+    _digits(out, 14, seconds // 60 % 60, 2)
+    _digits(out, 17, seconds % 60, 2)
+    out[:, [4, 7]] = ord("-")
+    out[:, 10] = ord(" ")
+    out[:, [13, 16]] = ord(":")
+    offsets = np.arange(0, 19 * (n + 1), 19, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out.tobytes()))
+
+
 def _take(values: list[str], index: pa.Array) -> pa.Array:
     return pa.array(values, type=pa.string()).take(index)
 
@@ -68,10 +97,9 @@ def _take(values: list[str], index: pa.Array) -> pa.Array:
 def _table(rng: np.random.Generator, people: Customers, rows: Transactions,
            merchants: list[str]) -> pa.Table:
     who = pa.array(rows.customer)
-    stamps = pa.array(rows.unix_time, type=pa.timestamp("s"))
     dob = pc.strftime(pa.array(people.dob, type=pa.date32()), format="%Y-%m-%d")
     columns = {
-        "trans_date_trans_time": pc.strftime(stamps, format="%Y-%m-%d %H:%M:%S"),
+        "trans_date_trans_time": _timestamps(rows.unix_time),
         "cc_num": pa.array(people.cc_num[rows.customer]),
         "merchant": _take(merchants, pa.array(rows.merchant)),
         "category": _take(list(CATEGORIES), pa.array(rows.category)),
