@@ -172,6 +172,7 @@ def _write_csv(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         con.register("rows_to_write", table)
         con.execute(f"COPY rows_to_write TO '{body}' (HEADER false, DELIMITER ',')")
     finally:
