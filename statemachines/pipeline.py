@@ -1,0 +1,401 @@
+"""The fraudpipe pipeline as one Step Functions state machine, built with the Data Science SDK.
+
+Why Python and not hand-written JSON: the graph (poll loops, Catch routes, one Fail state per
+step) is easier to keep consistent in code; ``statemachines/pipeline.asl.json`` is generated
+from here (``python -m statemachines.pipeline``) and a test fails when the two differ. Deploy and
+the local runtime both consume the JSON, never this module's objects.
+
+The definition holds no ARNs: each Lambda task's ``Resource`` is a ``${<Module>FunctionArn}``
+placeholder (see :data:`FUNCTIONS`), filled by DefinitionSubstitutions on AWS and by the local
+runtime with its own ARNs. Task states use the plain function ARN as resource, so a state's
+result is the handler's return value itself (the SDK cannot express ``ResultSelector``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from stepfunctions.steps import (
+    Catch,
+    Chain,
+    Choice,
+    ChoiceRule,
+    Fail,
+    Graph,
+    Pass,
+    Retry,
+    Succeed,
+    Task,
+    Wait,
+)
+from stepfunctions.steps.states import State
+
+__all__ = [
+    "ASL_PATH",
+    "CALLBACK_RESOURCE",
+    "FUNCTIONS",
+    "NON_STATE_FUNCTIONS",
+    "REDRIVE_FROM",
+    "build_definition",
+    "definition_json",
+    "placeholder",
+    "write_definition",
+]
+
+ASL_PATH = Path(__file__).with_name("pipeline.asl.json")
+
+#: handler module (``functions/<module>.py``) -> DefinitionSubstitutions key, for every task state.
+FUNCTIONS: dict[str, str] = {
+    "start_crawler": "StartCrawlerFunctionArn",
+    "get_crawler_status": "GetCrawlerStatusFunctionArn",
+    "start_etl": "StartEtlFunctionArn",
+    "get_etl_status": "GetEtlStatusFunctionArn",
+    "create_model_version": "CreateModelVersionFunctionArn",
+    "get_training_status": "GetTrainingStatusFunctionArn",
+    "quality_gate": "QualityGateFunctionArn",
+    "deploy_detector_version": "DeployDetectorVersionFunctionArn",
+    "start_batch_prediction": "StartBatchPredictionFunctionArn",
+    "get_batch_status": "GetBatchStatusFunctionArn",
+    "start_human_review": "StartHumanReviewFunctionArn",
+    "collect_verdicts": "CollectVerdictsFunctionArn",
+}
+
+#: handler modules that are not states of the pipeline (realtime API, A2I resume on EventBridge).
+NON_STATE_FUNCTIONS: dict[str, str] = {
+    "predict": "PredictFunctionArn",
+    "resume_review": "ResumeReviewFunctionArn",
+}
+
+CALLBACK_RESOURCE = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+
+#: Fail states reached from a poll loop's Choice (the async work itself failed): a redrive
+#: re-runs the loop from the state that started the work, not the Fail state.
+REDRIVE_FROM: dict[str, str] = {
+    "CrawlerFailed": "StartCrawler",
+    "EtlFailed": "StartEtl",
+    "TrainingFailed": "CreateModelVersion",
+    "BatchFailed": "StartBatchPrediction",
+}
+
+#: errors every task retries with backoff: our own transient error and Lambda service hiccups.
+TRANSIENT_ERRORS = [
+    "TransientError",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+RETRY_INTERVAL_SECONDS = 2
+RETRY_MAX_ATTEMPTS = 3
+RETRY_BACKOFF_RATE = 2.0
+
+_PAYLOAD = {"execution_name.$": "$$.Execution.Name", "input.$": "$"}
+
+
+def placeholder(module: str) -> str:
+    """``${StartCrawlerFunctionArn}`` for ``start_crawler``."""
+    table = FUNCTIONS if module in FUNCTIONS else NON_STATE_FUNCTIONS
+    return "${" + table[module] + "}"
+
+
+class FailWithPaths(Fail):
+    """A Fail state whose Error and Cause come from the state data (``ErrorPath``/``CausePath``).
+
+    The SDK's Fail only knows static ``Error``/``Cause``; these two fields are plain ASL, accepted
+    by Step Functions, statelint and moto's interpreter, and they let the Cause quote the reason
+    a step failed (``States.Format`` of the caught error).
+    """
+
+    def __init__(self, state_id: str, error_path: str, cause_path: str, **kwargs: Any) -> None:
+        super().__init__(state_id, **kwargs)
+        self._paths = {"ErrorPath": error_path, "CausePath": cause_path}
+
+    def to_dict(self) -> dict[str, Any]:
+        result = super().to_dict()
+        result.update(self._paths)
+        return result
+
+
+def _fail_after_catch(step: str) -> FailWithPaths:
+    """The Fail state a task's Catch routes to: Cause = ``<step> failed: <caught cause>``."""
+    return FailWithPaths(
+        f"{step}Failed",
+        error_path="$.error.Error",
+        cause_path=f"States.Format('{step} failed: {{}}', $.error.Cause)",
+        comment=f"{step} raised an error that retries did not cure.",
+    )
+
+
+def _fail_after_poll(name: str, what: str, result_key: str) -> FailWithPaths:
+    """The Fail state of a poll loop whose async work reported failure."""
+    return FailWithPaths(
+        name,
+        error_path=f"States.Format('{name}')",
+        cause_path=f"States.Format('{what} failed: {{}}', ${result_key}.error)",
+        comment=f"The {what} finished unsuccessfully (status in ${result_key}).",
+    )
+
+
+def _task(
+    name: str,
+    module: str,
+    result_path: str,
+    fail: State | None = None,
+    comment: str | None = None,
+) -> Task:
+    """A Lambda task with the standard payload, transient-error Retry and a catch-all Fail."""
+    task = Task(
+        name,
+        resource=placeholder(module),
+        parameters=dict(_PAYLOAD),
+        result_path=result_path,
+        comment=comment,
+    )
+    task.add_retry(_retry())
+    if fail is not None:
+        task.add_catch(Catch(error_equals=["States.ALL"], next_step=fail, result_path="$.error"))
+    return task
+
+
+def _retry() -> Retry:
+    return Retry(
+        error_equals=list(TRANSIENT_ERRORS),
+        interval_seconds=RETRY_INTERVAL_SECONDS,
+        max_attempts=RETRY_MAX_ATTEMPTS,
+        backoff_rate=RETRY_BACKOFF_RATE,
+    )
+
+
+def _wait(name: str, poll_key: str) -> Wait:
+    return Wait(name, seconds_path=f"$.poll_seconds.{poll_key}")
+
+
+def build_graph() -> Graph:
+    """The whole pipeline as an SDK graph (see shared/DESIGN.md for the story it tells)."""
+    succeeded = Succeed("PipelineSucceeded", comment="Batch scored; review loop handled.")
+
+    # --- crawl -------------------------------------------------------------------------------
+    start_crawler = _task(
+        "StartCrawler",
+        "start_crawler",
+        "$.crawl",
+        _fail_after_catch("StartCrawler"),
+        comment="Crawl the raw CSVs into the catalog.",
+    )
+    wait_crawler = _wait("WaitForCrawler", "crawler")
+    get_crawler = _task(
+        "GetCrawlerStatus", "get_crawler_status", "$.crawl", _fail_after_catch("GetCrawlerStatus")
+    )
+    crawler_done = Choice("CrawlerFinished?")
+    crawler_failed = _fail_after_poll("CrawlerFailed", "crawl", "$.crawl")
+
+    # --- ETL ---------------------------------------------------------------------------------
+    start_etl = _task(
+        "StartEtl",
+        "start_etl",
+        "$.etl",
+        _fail_after_catch("StartEtl"),
+        comment="Transform raw rows into training, test and batch files.",
+    )
+    wait_etl = _wait("WaitForEtl", "etl")
+    get_etl = _task("GetEtlStatus", "get_etl_status", "$.etl", _fail_after_catch("GetEtlStatus"))
+    etl_done = Choice("EtlFinished?")
+    etl_failed = _fail_after_poll("EtlFailed", "ETL job", "$.etl")
+
+    # --- training ----------------------------------------------------------------------------
+    create_version = _task(
+        "CreateModelVersion",
+        "create_model_version",
+        "$.training",
+        comment="mode create: new major version; update: next minor.",
+    )
+    on_simultaneous = Choice(
+        "OnSimultaneousTraining?", comment="A version of this model is already training."
+    )
+    wait_running = _wait("WaitForRunningTraining", "simultaneous_training")
+    already_running = Pass(
+        "TrainingAlreadyRunning",
+        parameters={
+            "status": "SKIPPED",
+            "reason": "training already running",
+            "cause.$": "$.simultaneous.Cause",
+        },
+        result_path="$.skipped",
+    )
+    skipped = Succeed(
+        "SkippedTrainingAlreadyRunning",
+        comment="Graceful end: another training of this model is running.",
+    )
+    create_version.add_retry(_retry())
+    create_version.add_catch(
+        Catch(
+            error_equals=["SimultaneousTrainingError"],
+            next_step=on_simultaneous,
+            result_path="$.simultaneous",
+        )
+    )
+    create_version.add_catch(
+        Catch(
+            error_equals=["States.ALL"],
+            next_step=_fail_after_catch("CreateModelVersion"),
+            result_path="$.error",
+        )
+    )
+    wait_training = _wait("WaitForTraining", "training")
+    get_training = _task(
+        "GetTrainingStatus",
+        "get_training_status",
+        "$.training",
+        _fail_after_catch("GetTrainingStatus"),
+    )
+    training_done = Choice("TrainingFinished?")
+    training_failed = _fail_after_poll("TrainingFailed", "training", "$.training")
+
+    # --- gate, deploy, batch -----------------------------------------------------------------
+    quality_gate = _task(
+        "QualityGate",
+        "quality_gate",
+        "$.gate",
+        _fail_after_catch("QualityGate"),
+        comment="AUC must reach min_auc; raises QualityGateError otherwise.",
+    )
+    deploy = _task(
+        "DeployDetectorVersion",
+        "deploy_detector_version",
+        "$.detector",
+        _fail_after_catch("DeployDetectorVersion"),
+    )
+    start_batch = _task(
+        "StartBatchPrediction",
+        "start_batch_prediction",
+        "$.batch",
+        _fail_after_catch("StartBatchPrediction"),
+    )
+    wait_batch = _wait("WaitForBatch", "batch")
+    get_batch = _task(
+        "GetBatchStatus", "get_batch_status", "$.batch", _fail_after_catch("GetBatchStatus")
+    )
+    batch_done = Choice("BatchFinished?")
+    batch_failed = _fail_after_poll("BatchFailed", "batch prediction", "$.batch")
+
+    # --- human review ------------------------------------------------------------------------
+    review_needed = Choice("ReviewNeeded?", comment="Review enabled and scores in the band.")
+    wait_for_reviewers = Choice("WaitForReviewers?")
+    collect = _task(
+        "CollectVerdicts", "collect_verdicts", "$.verdicts", _fail_after_catch("CollectVerdicts")
+    )
+    start_review = _task(
+        "StartHumanReview",
+        "start_human_review",
+        "$.review",
+        _fail_after_catch("StartHumanReview"),
+        comment="Start one human loop per event in the band, do not wait.",
+    )
+    review_and_wait = Task(
+        "StartHumanReviewAndWait",
+        resource=CALLBACK_RESOURCE,
+        parameters={
+            "FunctionName": placeholder("start_human_review"),
+            "Payload": {**_PAYLOAD, "task_token.$": "$$.Task.Token"},
+        },
+        result_path="$.review",
+        timeout_seconds_path="$.review.timeout_seconds",
+        comment="Start the loops and wait for SendTaskSuccess, at most review.timeout_seconds.",
+    )
+    review_and_wait.add_retry(_retry())
+    review_and_wait.add_catch(
+        Catch(error_equals=["States.Timeout"], next_step=collect, result_path="$.review_timeout")
+    )
+    review_and_wait.add_catch(
+        Catch(
+            error_equals=["States.ALL"],
+            next_step=_fail_after_catch("StartHumanReviewAndWait"),
+            result_path="$.error",
+        )
+    )
+
+    # --- wiring ------------------------------------------------------------------------------
+    start_crawler.next(wait_crawler)
+    wait_crawler.next(get_crawler)
+    get_crawler.next(crawler_done)
+    crawler_done.add_choice(ChoiceRule.StringEquals("$.crawl.state", "RUNNING"), wait_crawler)
+    crawler_done.add_choice(ChoiceRule.StringEquals("$.crawl.last_crawl", "SUCCEEDED"), start_etl)
+    crawler_done.default_choice(crawler_failed)
+
+    start_etl.next(wait_etl)
+    wait_etl.next(get_etl)
+    get_etl.next(etl_done)
+    etl_done.add_choice(ChoiceRule.StringEquals("$.etl.status", "RUNNING"), wait_etl)
+    etl_done.add_choice(ChoiceRule.StringEquals("$.etl.status", "SUCCEEDED"), create_version)
+    etl_done.default_choice(etl_failed)
+
+    create_version.next(wait_training)
+    on_simultaneous.add_choice(
+        ChoiceRule.StringEquals("$.on_simultaneous_training", "wait"), wait_running
+    )
+    on_simultaneous.default_choice(already_running)
+    wait_running.next(create_version)
+    already_running.next(skipped)
+    wait_training.next(get_training)
+    get_training.next(training_done)
+    training_done.add_choice(
+        ChoiceRule.StringEquals("$.training.status", "TRAINING_IN_PROGRESS"), wait_training
+    )
+    training_done.add_choice(
+        ChoiceRule.StringEquals("$.training.status", "TRAINING_COMPLETE"), quality_gate
+    )
+    training_done.default_choice(training_failed)
+
+    quality_gate.next(deploy)
+    deploy.next(start_batch)
+    start_batch.next(wait_batch)
+    wait_batch.next(get_batch)
+    get_batch.next(batch_done)
+    batch_done.add_choice(ChoiceRule.StringEquals("$.batch.status", "IN_PROGRESS"), wait_batch)
+    batch_done.add_choice(ChoiceRule.StringEquals("$.batch.status", "COMPLETE"), review_needed)
+    batch_done.default_choice(batch_failed)
+
+    review_needed.add_choice(
+        ChoiceRule.And(
+            [
+                ChoiceRule.BooleanEquals("$.review.enabled", True),
+                ChoiceRule.NumericGreaterThan("$.batch.review_candidates", 0),
+            ]
+        ),
+        wait_for_reviewers,
+    )
+    review_needed.default_choice(succeeded)
+    wait_for_reviewers.add_choice(ChoiceRule.BooleanEquals("$.review.wait", True), review_and_wait)
+    wait_for_reviewers.default_choice(start_review)
+    start_review.next(collect)
+    review_and_wait.next(collect)
+    collect.next(succeeded)
+
+    return Graph(
+        Chain([start_crawler]),
+        comment="fraudpipe: crawl, ETL, train, gate, deploy, batch-score and review transactions.",
+    )
+
+
+def build_definition() -> dict[str, Any]:
+    """The ASL definition as a dict (placeholders unresolved)."""
+    return build_graph().to_dict()
+
+
+def definition_json() -> str:
+    """The exact text of ``pipeline.asl.json`` (stable key order, trailing newline)."""
+    return json.dumps(build_definition(), indent=2) + "\n"
+
+
+def write_definition(path: Path = ASL_PATH) -> Path:
+    """Regenerate ``pipeline.asl.json`` from the builder."""
+    path.write_text(definition_json(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    target = write_definition(Path(sys.argv[1]) if len(sys.argv) > 1 else ASL_PATH)
+    print(f"wrote {target}")
