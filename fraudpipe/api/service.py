@@ -23,8 +23,8 @@ __all__ = ["DEFAULT_DETECTOR", "Predictor", "outcomes_of"]
 
 DEFAULT_DETECTOR = "fraud_detector"
 HOW_TO_GET_ONE = (
-    "no ACTIVE detector version of {detector!r}: train and deploy one with `fraudpipe run` "
-    "(or `fraudpipe demo`), then retry"
+    "no ACTIVE detector version of {detector!r} to score with ({reason}): train and deploy one "
+    "with `fraudpipe run` (or `fraudpipe demo`), then retry"
 )
 
 
@@ -73,7 +73,10 @@ class Predictor:
                 event_variables=variables,
             )
         except (NoActiveDetectorError, ResourceNotFoundError) as exc:
-            raise NotReadyError(HOW_TO_GET_ONE.format(detector=self.detector_id)) from exc
+            reason = str(exc).rstrip(".")
+            raise NotReadyError(
+                HOW_TO_GET_ONE.format(detector=self.detector_id, reason=reason)
+            ) from exc
         score = score_of(prediction)
         in_band = score is not None and self.review.in_band(score)
         loop_name = None
