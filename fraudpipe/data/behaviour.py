@@ -66,10 +66,10 @@ LEGIT_AMOUNT = np.array([
 
 #: Share of fraud transactions per category: online and POS shopping dominate.
 FRAUD_MIX = _by_category({
-    "entertainment": 3.0, "food_dining": 2.0, "gas_transport": 7.5, "grocery_net": 2.5,
-    "grocery_pos": 18.0, "health_fitness": 2.0, "home": 2.5, "kids_pets": 3.0, "misc_net": 13.0,
-    "misc_pos": 4.0, "personal_care": 3.0, "shopping_net": 23.0, "shopping_pos": 13.0,
-    "travel": 2.5,
+    "entertainment": 3.0, "food_dining": 2.0, "gas_transport": 8.0, "grocery_net": 1.8,
+    "grocery_pos": 22.0, "health_fitness": 1.8, "home": 2.6, "kids_pets": 3.0, "misc_net": 12.0,
+    "misc_pos": 3.3, "personal_care": 2.9, "shopping_net": 22.0, "shopping_pos": 11.5,
+    "travel": 1.6,
 })
 FRAUD_MIX /= FRAUD_MIX.sum()
 
@@ -102,13 +102,13 @@ WEEKDAY_FACTOR = np.array([1.18, 0.86, 0.80, 0.86, 0.96, 1.06, 1.28])
 #: Relative volume per month (January = 0): a post-holiday dip, a summer lift, a December peak.
 MONTH_FACTOR = np.array([0.78, 0.80, 0.92, 0.95, 1.00, 1.08, 1.08, 1.06, 0.96, 0.98, 1.08, 1.45])
 
-_DAY = np.array([  # hour weights of in-person spending: quiet night, midday and evening peaks
-    0.9, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.2, 3.0, 3.4, 3.8, 4.2,
-    5.4, 5.4, 5.0, 4.8, 5.0, 5.4, 5.8, 5.8, 5.2, 4.2, 2.8, 1.6,
+_DAY = np.array([  # in-person spending: a flat afternoon/evening plateau, a lower morning/night
+    2.7, 2.5, 2.4, 2.4, 2.4, 2.6, 3.0, 3.2, 3.3, 3.3, 3.3, 3.4,
+    5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.1, 5.1, 5.1, 5.1, 5.0, 4.9,
 ])
-_ONLINE = np.array([  # online spending is flatter and reaches into the night
-    2.4, 1.9, 1.5, 1.2, 1.0, 1.1, 1.6, 2.4, 3.0, 3.4, 3.7, 4.0,
-    4.6, 4.6, 4.4, 4.3, 4.4, 4.7, 5.0, 5.3, 5.4, 5.2, 4.5, 3.4,
+_ONLINE = np.array([  # online spending is flatter still and reaches further into the night
+    3.7, 3.6, 3.5, 3.4, 3.4, 3.4, 3.4, 3.4, 3.4, 3.4, 3.4, 3.5,
+    4.9, 4.9, 4.9, 4.9, 4.9, 4.9, 5.0, 5.0, 5.0, 5.1, 5.1, 5.1,
 ])
 
 
@@ -119,14 +119,14 @@ def legit_hour_profiles() -> np.ndarray:
     for name in CATEGORIES:
         weights = _ONLINE.copy() if name in online else _DAY.copy()
         if name == "gas_transport":
-            weights[6:10] *= 1.6  # commute
+            weights[6:10] *= 1.3  # commute
         if name == "food_dining":
-            weights[11:14] *= 1.4
-            weights[18:21] *= 1.5
+            weights[11:14] *= 1.2
+            weights[18:21] *= 1.2
         if name == "entertainment":
-            weights[19:24] *= 1.6
+            weights[19:24] *= 1.2
         if name == "travel":
-            weights[4:8] *= 1.8  # early flights
+            weights[4:8] *= 1.3  # early flights
         rows.append(weights / weights.sum())
     return np.vstack(rows)
 

@@ -132,7 +132,7 @@ def test_fraud_happens_mostly_at_night(year: pd.DataFrame) -> None:
     fraud_night = year.loc[year["is_fraud"] == 1, "hour"].isin(NIGHT).mean()
     legit_night = year.loc[year["is_fraud"] == 0, "hour"].isin(NIGHT).mean()
     assert fraud_night > 0.6
-    assert 0.03 < legit_night < 0.2  # some legit night spend, mostly online
+    assert 0.1 < legit_night < 0.3  # legit night spend exists (more of it online)
 
 
 def test_fraud_skews_to_online_and_pos_shopping(year: pd.DataFrame) -> None:
