@@ -229,3 +229,24 @@ def test_loops_fraudpipe_did_not_start_are_ignored(aws):
         event, reviewer, LabelStore(S3LabelFile(aws["s3"], BUCKET)), aws["sfn"]
     )
     assert result["ignored"] and not result["resumed"]
+
+
+def test_the_worker_template_shows_the_fields_and_its_answers_parse():
+    import re
+    from pathlib import Path
+
+    import fraudpipe.review
+
+    template = (Path(fraudpipe.review.__file__).parent / "templates"
+                / "a2i-worker.liquid.html").read_text()  # fmt: skip
+    assert "<crowd-form>" in template and "crowd-html-elements.js" in template
+    shown = set(re.findall(r"\{\{\s*task\.input\.(?:taskObject|score)\.(\w+)\s*\}\}", template))
+    assert shown == {"fraud_model", "EVENT_TIMESTAMP", "trans_num", "amt", "category",
+                     "merchant", "city", "state", "job"}  # fmt: skip
+    assert "cc_num" not in template and "task.input.taskObject.first" not in template
+    buttons = re.findall(r'<crowd-radio-button name="(\w+)" value="([^"]+)"', template)
+    assert [value for _, value in buttons] == ["Fraudulent", "Valid", "Needs further review"]
+    # each button, chosen alone, is read back as its verdict
+    for (name, value), verdict in zip(buttons, ["fraud", "legit", "escalate"], strict=True):
+        content = {n: {v: n == name} for n, v in buttons}
+        assert parse_answer({"humanAnswers": [{"answerContent": content}]}) == verdict, value
