@@ -18,7 +18,7 @@ from schemathesis.checks import not_a_server_error
 from fraudpipe.api.keys import ensure_api_key
 from fraudpipe.server import create_app
 
-EXAMPLES = 40
+EXAMPLES = 25
 
 
 @pytest.mark.slow
