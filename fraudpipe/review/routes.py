@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 
+from fraudpipe.api.errors import UnauthorizedError
 from fraudpipe.api.routes import COOKIE, require_api_key
 from fraudpipe.errors import ResourceNotFoundError, ReviewError
 from fraudpipe.review.loops import VERDICTS
@@ -37,6 +38,11 @@ _TEMPLATES = Environment(
     autoescape=select_autoescape(["html"]),
 )
 Verdict = Literal["fraud", "legit", "escalate"]
+LOGIN_HINT = (
+    "<!doctype html><title>fraudpipe review</title><h1>API key needed</h1>"
+    "<p>Open this page once as <code>/review?key=&lt;API key&gt;</code>; "
+    "<code>fraudpipe serve</code> prints where the keys are.</p>"
+)
 
 
 class VerdictBody(BaseModel):
@@ -70,7 +76,10 @@ def include(app: FastAPI) -> None:
             response = RedirectResponse("/review", status_code=303)
             response.set_cookie(COOKIE, key, httponly=True, samesite="strict")
             return response
-        require_api_key(request)
+        try:
+            require_api_key(request)
+        except UnauthorizedError:
+            return HTMLResponse(LOGIN_HINT, status_code=401)
         queue = ReviewQueue(_ws(request).review_db)
         pending = queue.items(PENDING)
         html = _TEMPLATES.get_template("review.html").render(

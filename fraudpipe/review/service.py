@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, Any
 
+from fraudpipe.errors import ReviewError
 from fraudpipe.review.candidates import select_candidates
 from fraudpipe.review.labels import Label, LabelStore
 from fraudpipe.review.loops import batch_loop_name, realtime_loop_name, verdict_label
@@ -53,7 +54,9 @@ def start_human_review(
     uri = batch.get("output")
     names: list[str] = []
     in_band = 0
-    if settings.enabled and uri:
+    if settings.enabled and not uri:
+        raise ReviewError("review is enabled but the input has no batch.output to review")
+    if settings.enabled:
         candidates, in_band = select_candidates(open_output(uri), settings, name=str(uri))
         requests = [
             LoopRequest(

@@ -90,3 +90,14 @@ def test_collect_verdicts_stores_labels_and_reports_the_unanswered(workspace, la
     # and the execution no longer waits: a late answer never resumes it
     decide(workspace, names["ev-700"], "fraud")
     assert pending_resumptions(workspace) == []
+
+
+def test_review_without_a_batch_output_is_a_review_error(workspace, lambda_context):
+    import pytest
+
+    from fraudpipe.errors import ReviewError
+
+    event = load_event("start_human_review")
+    del event["input"]["batch"]["output"]
+    with pytest.raises(ReviewError, match=r"batch\.output"):
+        start_human_review.handler(event, lambda_context)

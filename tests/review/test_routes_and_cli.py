@@ -48,7 +48,8 @@ def test_review_api_lists_and_answers(client, queue, workspace):
 def test_review_page_logs_in_with_the_key_and_answers_by_form(workspace, queue):
     key = ensure_api_key(workspace)
     with TestClient(create_app(workspace)) as browser:
-        assert browser.get("/review").status_code == 401
+        refused = browser.get("/review")
+        assert refused.status_code == 401 and "/review?key=" in refused.text
         assert browser.get("/review", params={"key": "wrong"}).status_code == 401
         page = browser.get("/review", params={"key": key})  # sets the cookie, redirects
         assert page.status_code == 200 and "loop-high" in page.text and "m2" in page.text
