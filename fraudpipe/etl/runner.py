@@ -7,6 +7,7 @@ fast enough that the ETL costs about what merely reading the CSVs costs. The fun
 
 from __future__ import annotations
 
+import csv
 import os
 import time
 from pathlib import Path
@@ -40,15 +41,22 @@ def _literal(text: str) -> str:
 
 def _load_labels(con: duckdb.DuckDBPyConnection, labels_path: str | None) -> None:
     """``human_labels`` from the review verdicts file, empty when there is none yet."""
+    con.execute("CREATE TEMP TABLE human_labels (EVENT_ID VARCHAR, EVENT_LABEL VARCHAR, "
+                "LABEL_TIMESTAMP VARCHAR)")
     path = Path(labels_path) if labels_path else None
-    if path is not None and path.is_file() and path.stat().st_size > 0:
-        cols = ", ".join(quote(c) for c in LABEL_COLUMNS)
-        con.execute(
-            f"CREATE TEMP VIEW human_labels AS SELECT {cols} FROM read_csv("
-            f"{_literal(str(path))}, header = true, all_varchar = true)")
-    else:
-        con.execute("CREATE TEMP TABLE human_labels (EVENT_ID VARCHAR, EVENT_LABEL VARCHAR, "
-                    "LABEL_TIMESTAMP VARCHAR)")
+    if path is None or not path.is_file():
+        return
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as handle:
+        header = [h.strip() for h in next(csv.reader(handle), [])]
+    if not header:
+        return
+    missing = [c for c in LABEL_COLUMNS[:2] if c not in header]
+    if missing:
+        raise DataValidationError(f"labels file {path} lacks columns: {', '.join(missing)}")
+    stamp = quote("LABEL_TIMESTAMP") if "LABEL_TIMESTAMP" in header else "NULL"
+    con.execute(
+        f"INSERT INTO human_labels SELECT {quote('EVENT_ID')}, {quote('EVENT_LABEL')}, {stamp} "
+        f"FROM read_csv({_literal(str(path))}, header = true, all_varchar = true)")
 
 
 def _copy(con: duckdb.DuckDBPyConnection, relation: str, path: Path) -> int:

@@ -210,3 +210,13 @@ def test_no_raw_files(tmp_path: Path) -> None:
     (tmp_path / "raw").mkdir()
     with pytest.raises(DataValidationError, match="no CSV files"):
         run(tmp_path / "raw", tmp_path / "out")
+
+
+def test_labels_file_edge_cases(raw: Path, tmp_path: Path) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text("EVENT_ID,EVENT_LABEL,LABEL_TIMESTAMP,source\n")  # header only
+    summary, _ = run(raw, tmp_path / "a", labels_path=str(labels))
+    assert summary["output_rows"]["training"] > 0
+    labels.write_text("EVENT_ID,verdict\nabc,fraud\n")
+    with pytest.raises(DataValidationError, match="lacks columns: EVENT_LABEL"):
+        run(raw, tmp_path / "b", labels_path=str(labels))
