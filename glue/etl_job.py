@@ -290,6 +290,8 @@ def _read_raw(spark: Any, files: list[tuple[str, str, list[str]]]) -> None:
 
 
 def _read_labels(spark: Any, labels_path: str) -> None:
+    """``human_labels`` from the verdicts file; empty when there is none (yet)."""
+    from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
     names = ("EVENT_ID", "EVENT_LABEL", "LABEL_TIMESTAMP")
@@ -304,9 +306,17 @@ def _read_labels(spark: Any, labels_path: str) -> None:
             if "NoSuchKey" not in str(exc) and "Not Found" not in str(exc):
                 raise
             head = b""
+        header = normalise_header(next(csv.reader(io.StringIO(
+            first_line(head).decode("utf-8", errors="replace"))), []))
+        missing = [n for n in names[:2] if n not in header]
+        if head.strip() and missing:
+            raise EtlInputError(f"labels file {labels_path} lacks columns: {', '.join(missing)}")
         if head.strip():
-            frame = (spark.read.option("header", True).option("escape", '"')
-                     .csv(_spark_path(labels_path)).select(*names))
+            frame = spark.read.option("header", True).option("escape", '"').csv(
+                _spark_path(labels_path))
+            if "LABEL_TIMESTAMP" not in header:
+                frame = frame.withColumn("LABEL_TIMESTAMP", F.lit(None).cast("string"))
+            frame = frame.select(*names)
     frame.createOrReplaceTempView("human_labels")
 
 
