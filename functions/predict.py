@@ -13,6 +13,7 @@ from typing import Any
 from fraudpipe.api.factory import build_predictor
 from fraudpipe.api.lambda_events import predict_event
 from fraudpipe.api.service import Predictor
+from fraudpipe.api.threads import single_threaded_scoring
 from fraudpipe.logs import get_logger
 
 logger = get_logger("Predict")
@@ -20,6 +21,7 @@ logger = get_logger("Predict")
 
 @cache
 def _predictor() -> Predictor:
+    single_threaded_scoring()
     return build_predictor()
 
 

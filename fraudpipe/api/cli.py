@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from fraudpipe.api.keys import ensure_api_key, update_config
+        from fraudpipe.api.threads import single_threaded_scoring
         from fraudpipe.server import create_app
 
         ws = get_workspace()
@@ -49,6 +50,7 @@ def register(app: typer.Typer) -> None:
         url = f"http://{shown}:{port}"
         update_config(ws, server={"url": url})
         typer.echo(serve_banner(url, str(ws.config_file), key))
+        single_threaded_scoring()  # uvicorn runs the event loop, hence scoring, in this thread
         uvicorn.run(
             create_app(ws, require_api_key=not no_auth),
             host=host,

@@ -128,3 +128,24 @@ def test_serve_banner_says_where_the_keys_are():
     assert "http://127.0.0.1:8000/predict" in text and "/ws/config.json" in text
     assert "secret-key" not in text  # the key itself is not printed
     assert "not required" in serve_banner("http://127.0.0.1:8000", "/ws/config.json", None)
+
+
+def test_realtime_scoring_uses_one_openmp_thread_in_the_scoring_thread():
+    import threading
+
+    import lightgbm  # noqa: F401  (loads the OpenMP runtime LightGBM uses)
+    from threadpoolctl import threadpool_info
+
+    from fraudpipe.api.threads import single_threaded_scoring
+
+    seen = {}
+
+    def scoring_thread():
+        seen["limited"] = single_threaded_scoring()
+        seen["threads"] = {i["num_threads"] for i in threadpool_info()
+                           if i["user_api"] == "openmp"}  # fmt: skip
+
+    worker = threading.Thread(target=scoring_thread)
+    worker.start()
+    worker.join()
+    assert seen == {"limited": True, "threads": {1}}
