@@ -88,6 +88,8 @@ class _MotoSession:
                 from moto import mock_aws
 
                 moto_patches.apply()
+                # what every Lambda's environment has; handlers' boto3 clients (moto) need it
+                os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
                 cls.mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
                 cls.mock.start()
                 cls.functions, cls.machines = set(), {}
