@@ -5,7 +5,8 @@
         ├── AwsCredentialsError   no AWS credentials found (checked before any call)
         ├── AwsRegionError        no region given or configured (checked before any call)
         ├── StackNameError        a stack name CloudFormation (or our resource names) would refuse
-        ├── StackNotFoundError    the named stack does not exist
+        ├── StackNotFoundError    the named stack (or its state machine) does not exist
+        ├── ExecutionNotFoundError no execution of that name in the stack's state machine
         ├── StackOperationError   create/update/delete ended in a failed state (reasons attached)
         └── PackagingError        the Lambda image build context or image build failed
 """
@@ -18,6 +19,7 @@ __all__ = [
     "AwsCredentialsError",
     "AwsRegionError",
     "DeployError",
+    "ExecutionNotFoundError",
     "PackagingError",
     "StackNameError",
     "StackNotFoundError",
@@ -43,6 +45,10 @@ class StackNameError(DeployError):
 
 class StackNotFoundError(DeployError):
     """The named stack does not exist in this account and region."""
+
+
+class ExecutionNotFoundError(DeployError):
+    """No execution of that name exists in the stack's state machine."""
 
 
 class StackOperationError(DeployError):

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
+from deploy.errors import ExecutionNotFoundError, StackNotFoundError
 from deploy.names import StackNames
 from deploy.session import aws_session
 from statemachines.inputs import validate_input
@@ -30,6 +34,23 @@ def _context(stack: str, region: str | None,
     return session.client("stepfunctions"), names
 
 
+@contextmanager
+def _named_errors(names: StackNames, execution: str | None = None) -> Iterator[None]:
+    """Step Functions' not-found errors as errors that name the stack / execution."""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "StateMachineDoesNotExist":
+            raise StackNotFoundError(
+                f"no state machine {names.state_machine} in {names.region}: is the stack "
+                f"{names.stack} deployed there?") from exc
+        if code == "ExecutionDoesNotExist":
+            raise ExecutionNotFoundError(
+                f"no execution {execution!r} in {names.state_machine} ({names.region})") from exc
+        raise
+
+
 def _arn(names: StackNames, name: str) -> str:
     base = names.state_machine_arn()
     return base.replace(":stateMachine:", ":execution:") + f":{name}"
@@ -41,8 +62,9 @@ def start_execution(stack: str, region: str | None, input: dict[str, Any] | None
     sfn, names = _context(stack, region, session)
     document = validate_input({"bucket": names.data_bucket, **(input or {})})
     name = name or f"run-{uuid.uuid4().hex[:12]}"
-    sfn.start_execution(stateMachineArn=names.state_machine_arn(), name=name,
-                        input=json.dumps(document))
+    with _named_errors(names):
+        sfn.start_execution(stateMachineArn=names.state_machine_arn(), name=name,
+                            input=json.dumps(document))
     return name
 
 
@@ -54,9 +76,17 @@ def list_executions(stack: str, region: str | None, status: str | None = None,
                               "maxResults": min(limit, 1000)}
     if status:
         kwargs["statusFilter"] = status
-    items = sfn.list_executions(**kwargs)["executions"]
+    with _named_errors(names):
+        items = sfn.list_executions(**kwargs)["executions"]
     return [{"name": e["name"], "status": e["status"], "start_date": e.get("startDate"),
              "stop_date": e.get("stopDate")} for e in items[:limit]]
+
+
+def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+        events.extend(page["events"])
+    return events
 
 
 def describe_execution(stack: str, region: str | None, name: str,
@@ -64,8 +94,9 @@ def describe_execution(stack: str, region: str | None, name: str,
     """Status, input/output, error and cause, and the states that ran (from the history)."""
     sfn, names = _context(stack, region, session)
     arn = _arn(names, name)
-    info = sfn.describe_execution(executionArn=arn)
-    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    with _named_errors(names, name):
+        info = sfn.describe_execution(executionArn=arn)
+        events = _history(sfn, arn)
     states = [e["stateEnteredEventDetails"]["name"] for e in events
               if "stateEnteredEventDetails" in e]
     return {"name": name, "status": info["status"],
@@ -80,6 +111,7 @@ def redrive_execution(stack: str, region: str | None, name: str,
                       session: boto3.Session | None = None) -> dict[str, Any]:
     """RedriveExecution: re-run a failed/aborted/timed-out execution from where it failed."""
     sfn, names = _context(stack, region, session)
-    response = sfn.redrive_execution(executionArn=_arn(names, name),
-                                     clientToken=uuid.uuid4().hex)
+    with _named_errors(names, name):
+        response = sfn.redrive_execution(executionArn=_arn(names, name),
+                                         clientToken=uuid.uuid4().hex)
     return {"name": name, "redrive_date": response["redriveDate"]}

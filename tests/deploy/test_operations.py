@@ -10,9 +10,15 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from deploy.errors import AwsCredentialsError, AwsRegionError, StackNameError
+from deploy.errors import (
+    AwsCredentialsError,
+    AwsRegionError,
+    ExecutionNotFoundError,
+    StackNameError,
+    StackNotFoundError,
+)
 from deploy.names import StackNames, check_stack_name
-from deploy.operations import redrive_execution, start_execution
+from deploy.operations import list_executions, redrive_execution, start_execution
 from deploy.session import aws_session
 from fraudpipe.errors import InputValidationError
 
@@ -99,3 +105,21 @@ def test_derived_names_fit_aws_limits() -> None:
     assert len(f"{names.stack}-deploy-detector-version") <= 64
     assert names.state_machine_arn() == \
         f"arn:aws:states:ap-southeast-2:{ACCOUNT}:stateMachine:{'x' * 24}-pipeline"
+
+
+def test_unknown_execution_is_named() -> None:
+    session = StubbedSession()
+    session.stubbers["stepfunctions"].add_client_error(
+        "redrive_execution", "ExecutionDoesNotExist", "Execution does not exist")
+    with session.stubbers["sts"], session.stubbers["stepfunctions"], \
+            pytest.raises(ExecutionNotFoundError, match="'run-9' in prod-pipeline"):
+        redrive_execution("prod", None, "run-9", session=session)  # type: ignore[arg-type]
+
+
+def test_stack_without_state_machine_is_named() -> None:
+    session = StubbedSession()
+    session.stubbers["stepfunctions"].add_client_error(
+        "list_executions", "StateMachineDoesNotExist", "State Machine Does Not Exist")
+    with session.stubbers["sts"], session.stubbers["stepfunctions"], \
+            pytest.raises(StackNotFoundError, match="is the stack prod deployed"):
+        list_executions("prod", None, session=session)  # type: ignore[arg-type]
