@@ -150,6 +150,8 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
             idle.put_nowait(conn)
         except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as exc:
             errors += 1
+            if isinstance(exc, TimeoutError):  # censored: counts in the percentiles as timeout
+                latencies.append(timeout)
             kind = type(exc).__name__
             statuses[kind] = statuses.get(kind, 0) + 1
             if conn is not None:
@@ -207,6 +209,28 @@ async def sequential(port: int, key: str, paths: list[str], n: int = 300) -> dic
     return out
 
 
+async def capacity(port: int, key: str, paths: list[str], clients: int = 4,
+                   seconds: float = 5.0) -> float:
+    """Closed loop: ``clients`` connections each sending its next request on an answer;
+    the requests per second the server sustains."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    done = 0
+
+    async def client(offset: int) -> None:
+        nonlocal done
+        conn = await Connection.open(port)
+        index = offset
+        while loop.time() < end:
+            await conn.get(paths[index % len(paths)], key)
+            index += clients
+            done += 1
+        conn.writer.close()
+
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return round(done / seconds, 1)
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -218,7 +242,10 @@ def print_table(results: list[dict], floor: dict) -> None:
         print(f"{r['rate']:>7.0f} {r['requests']:>6} {_ms(r['p50_ms']):>8} {_ms(r['p90_ms']):>8} "
               f"{_ms(r['p99_ms']):>8} {_ms(r['max_ms']):>9} {r['errors']:>7}")  # fmt: skip
     print("one request at a time: " + ", ".join(
-        f"{k} p50 {v['p50_ms']} ms p99 {v['p99_ms']} ms" for k, v in floor.items()))
+        f"{k} p50 {v['p50_ms']} ms p99 {v['p99_ms']} ms"
+        for k, v in floor.items() if isinstance(v, dict)))
+    print(f"capacity (4 connections, closed loop): {floor['capacity_rps']} requests/s")
+    print("latency percentiles count a timed-out request (5 s) as 5 s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             # warm up: the first request loads the model
             asyncio.run(drive(port, key, paths, rate=50, seconds=1))
             floor = asyncio.run(sequential(port, key, paths))
+            floor["capacity_rps"] = asyncio.run(capacity(port, key, paths[1000:]))
             results = [asyncio.run(drive(port, key, paths, rate, args.seconds))
                        for rate in args.rates]  # fmt: skip
         finally:
