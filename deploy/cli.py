@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 
-from deploy.errors import DeployError
 from deploy.template import ENGINES, template_json
+from fraudpipe.errors import FraudpipeError
 
 REGION = Annotated[str | None, typer.Option(help="AWS region (default: AWS_REGION / profile)")]
 
@@ -91,7 +92,7 @@ def deploy_command(
                                 log_retention_days=log_retention_days)
         session = aws_session(region)
         outputs = deploy_stack(session, request, build_image=_build_image)
-    except DeployError as exc:
+    except (FraudpipeError, ClientError, BotoCoreError) as exc:
         raise _fail(exc) from exc
     typer.echo(format_outputs(outputs))
 
@@ -128,7 +129,7 @@ def teardown_command(
     try:
         check_stack_name(stack)
         removed = teardown_stack(aws_session(region), stack, confirm)
-    except DeployError as exc:
+    except (FraudpipeError, ClientError, BotoCoreError) as exc:
         raise _fail(exc) from exc
     typer.echo("\n".join(f"removed {item}" for item in removed) or "nothing to remove")
 

@@ -61,6 +61,14 @@ class _Provider:
                                         **kwargs: Any) -> _Provisioned:
         return self._create(cloudformation_json.get("Properties", {}), account_id, region_name)
 
+    def update_from_cloudformation_json(self, original_resource: _Provisioned,
+                                        new_resource_name: str, cloudformation_json: dict,
+                                        account_id: str, region_name: str) -> _Provisioned:
+        """Replacement: delete, then create with the new properties."""
+        original_resource.delete(account_id, region_name)
+        return self.create_from_cloudformation_json(new_resource_name, cloudformation_json,
+                                                    account_id, region_name)
+
 
 def _glue_database(props: dict, account: str, region: str) -> _Provisioned:
     glue = boto3.client("glue", region_name=region)

@@ -1,0 +1,86 @@
+"""``fraudpipe deploy`` (create, then update) and ``teardown --yes`` end to end on moto."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+import typer
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from deploy.cli import register
+from tests.deploy.moto_cfn import extended_cloudformation
+
+REGION = "eu-west-1"
+IMAGE = f"123456789012.dkr.ecr.{REGION}.amazonaws.com/fraudpipe/fp-cli:abc123"
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer]:
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    app = typer.Typer()
+    register(app)
+    with mock_aws(), extended_cloudformation():
+        yield app
+
+
+@pytest.mark.slow
+def test_deploy_update_and_teardown_commands(cli: typer.Typer, tmp_path) -> None:
+    runner = CliRunner()
+    # GIVEN a first deploy without a schedule
+    first = runner.invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION,
+                                "--image-uri", IMAGE])
+    assert first.exit_code == 0, first.output
+    assert "StateMachineArn  arn:aws:states:eu-west-1:123456789012:stateMachine:fp-cli-pipeline" \
+        in first.output
+    assert f"DataBucketName   fp-cli-data-123456789012-{REGION}" in first.output
+    assert "ApiUrl           https://" in first.output
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    assert scheduler.get_schedule(Name="fp-cli-run")["State"] == "DISABLED"
+
+    # WHEN deployed again with a schedule and an input: the stack is updated
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"min_auc": 0.85, "batch": {"mode": "full"}}))
+    second = runner.invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION,
+                                 "--image-uri", IMAGE, "--schedule", "rate(1 day)",
+                                 "--input", str(run)])
+    assert second.exit_code == 0, second.output
+    schedule = scheduler.get_schedule(Name="fp-cli-run")
+    assert (schedule["State"], schedule["ScheduleExpression"]) == ("ENABLED", "rate(1 day)")
+    assert json.loads(schedule["Target"]["Input"])["batch"]["mode"] == "full"
+    cfn = boto3.client("cloudformation", region_name=REGION)
+    assert cfn.describe_stacks(StackName="fp-cli")["Stacks"][0]["StackStatus"] == \
+        "UPDATE_COMPLETE"
+
+    # THEN teardown --yes removes the stack and the artifacts deploy uploaded
+    gone = runner.invoke(cli, ["teardown", "--stack", "fp-cli", "--region", REGION, "--yes"])
+    assert gone.exit_code == 0, gone.output
+    assert "removed stack fp-cli" in gone.output
+    assert "removed s3://fraudpipe-artifacts-123456789012-eu-west-1\n" in gone.output + "\n"
+    assert boto3.client("s3", region_name=REGION).list_buckets()["Buckets"] == []
+    assert boto3.client("lambda", region_name=REGION).list_functions()["Functions"] == []
+    again = runner.invoke(cli, ["teardown", "--stack", "fp-cli", "--region", REGION, "--yes"])
+    assert again.exit_code == 0 and again.output.strip() == "nothing to remove"
+
+
+@pytest.mark.slow
+def test_bad_input_file_is_refused_before_any_change(cli: typer.Typer, tmp_path) -> None:
+    run = tmp_path / "run.json"
+    run.write_text("{not json")
+    result = CliRunner().invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION,
+                                      "--image-uri", IMAGE, "--input", str(run)])
+    assert result.exit_code == 2 and "run.json" in result.output
+    assert boto3.client("s3", region_name=REGION).list_buckets()["Buckets"] == []
+
+
+@pytest.mark.slow
+def test_invalid_schedule_input_is_refused_by_field(cli: typer.Typer, tmp_path) -> None:
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"mode": "sometimes"}))
+    result = CliRunner().invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION,
+                                      "--image-uri", IMAGE, "--input", str(run)])
+    assert result.exit_code == 1 and "mode" in result.output and "Traceback" not in result.output
+    assert boto3.client("s3", region_name=REGION).list_buckets()["Buckets"] == []
