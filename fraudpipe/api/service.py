@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fraudpipe.api.errors import NotReadyError
+from fraudpipe.api.errors import BadRequestError, NotReadyError
 from fraudpipe.api.schema import PredictRequest
-from fraudpipe.errors import NoActiveDetectorError, ResourceNotFoundError
+from fraudpipe.errors import (
+    DataValidationError,
+    NoActiveDetectorError,
+    ResourceNotFoundError,
+    ReviewError,
+)
 from fraudpipe.review.candidates import top_score
 from fraudpipe.review.reviewers import Reviewer
 from fraudpipe.review.service import request_realtime_review
@@ -72,6 +77,8 @@ class Predictor:
                 entity_id=request.cc_num,
                 event_variables=variables,
             )
+        except DataValidationError as exc:  # the engine refused a value: still bad input
+            raise BadRequestError([{"field": "event", "problem": str(exc)}]) from exc
         except (NoActiveDetectorError, ResourceNotFoundError) as exc:
             reason = str(exc).rstrip(".")
             raise NotReadyError(
@@ -79,12 +86,15 @@ class Predictor:
             ) from exc
         score = score_of(prediction)
         in_band = score is not None and self.review.in_band(score)
-        loop_name = None
+        loop_name = review_error = None
         if request.review_requested and in_band and self.reviewer is not None:
             event = {**variables, "EVENT_TIMESTAMP": request.event_timestamp}
-            loop_name = request_realtime_review(
-                self.reviewer(request), request.trans_num, float(score), task_object(event)
-            )
+            try:
+                loop_name = request_realtime_review(
+                    self.reviewer(request), request.trans_num, float(score), task_object(event)
+                )
+            except ReviewError as exc:  # the score stands even if no human loop could start
+                review_error = str(exc)
         return {
             "eventId": request.trans_num,
             "detectorId": self.detector_id,
@@ -96,5 +106,6 @@ class Predictor:
                 "requested": request.review_requested,
                 "inBand": in_band,
                 "loopName": loop_name,
+                **({"error": review_error} if review_error else {}),
             },
         }

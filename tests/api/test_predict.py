@@ -170,3 +170,29 @@ def test_a_seed_request_with_a_flow_definition_starts_an_a2i_loop(trained_ws):
                            ["Body"].read())  # fmt: skip
     assert index == {"execution_name": "realtime", "event_id": SEED_QUERY["trans_num"],
                      "score": body["score"]}  # fmt: skip
+
+
+def test_a_loop_that_cannot_start_leaves_the_score_standing(trained_ws):
+    from fraudpipe.api.schema import PredictRequest
+    from fraudpipe.api.service import Predictor
+    from fraudpipe.review.a2i import A2IReviewer
+    from fraudpipe.review.settings import ReviewSettings
+
+    # an A2I reviewer without a flow definition refuses before calling AWS
+    predictor = Predictor(BuiltinEngine(trained_ws), review=ReviewSettings(min=0, max=1000),
+                          reviewer=lambda req: A2IReviewer(None, None, "bucket"))  # fmt: skip
+    body = predictor.predict(PredictRequest.model_validate({**SEED_QUERY, "review": True}))
+    assert body["score"] is not None and body["review"]["loopName"] is None
+    assert "flow definition" in body["review"]["error"]
+
+
+def test_a_value_the_engine_refuses_is_a_bad_request(trained_ws):
+    from fraudpipe.api.errors import BadRequestError
+    from fraudpipe.api.schema import PredictRequest
+    from fraudpipe.api.service import Predictor
+
+    valid = PredictRequest.model_validate(SEED_QUERY)
+    unchecked = valid.model_copy(update={"event_timestamp": "not a time"})  # skips validation
+    with pytest.raises(BadRequestError) as raised:
+        Predictor(BuiltinEngine(trained_ws)).predict(unchecked)
+    assert raised.value.problems[0]["field"] == "event"
