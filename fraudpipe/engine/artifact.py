@@ -61,7 +61,8 @@ class ModelArtifact:
         base: CardBase | None = None,
     ) -> np.ndarray:
         return build_features(
-            card, ts, self.impute(numeric), categorical, self.vocabularies, base
+            card, ts, self.impute(numeric), categorical, self.vocabularies, base,
+            self.metadata.get("category_amounts"),
         )
 
     def raw(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fraudpipe.engine.features import HISTORY_SPAN
+from fraudpipe.engine.features import HISTORY_SPAN, CardBase
 
 __all__ = ["CardState", "EntityStore", "Snapshot", "entity_keys"]
 
@@ -47,9 +47,24 @@ class CardState:
     last_ts: float = float("nan")
     last_cents: float = float("nan")
     recent: list[tuple[int, int]] = field(default_factory=list)  # (ts, cents), time order
+    older_sumsq: int = 0
+    first_ts: float = float("nan")  # the card's first event ever (recent ones included)
+
+    def base(self, n: int) -> CardBase:
+        """The summary as per-row arrays for ``n`` history rows of this card."""
+        return CardBase(
+            count=np.full(n, self.older_count, dtype=np.int64),
+            sum_cents=np.full(n, self.older_sum, dtype=np.int64),
+            last_ts=np.full(n, self.last_ts),
+            last_cents=np.full(n, self.last_cents),
+            sumsq_cents=np.full(n, self.older_sumsq, dtype=np.int64),
+            first_ts=np.full(n, self.first_ts),
+        )
 
     def add(self, ts: int, cents: int) -> None:
         """Record a scored event and move events that can no longer be in a window to older."""
+        if np.isnan(self.first_ts) or ts < self.first_ts:
+            self.first_ts = float(ts)
         self.recent.append((int(ts), int(cents)))
         self.recent.sort(key=lambda event: event[0])
         newest = self.recent[-1][0]
@@ -57,6 +72,7 @@ class CardState:
             old_ts, old_cents = self.recent.pop(0)
             self.older_count += 1
             self.older_sum += old_cents
+            self.older_sumsq += old_cents * old_cents
             if np.isnan(self.last_ts) or old_ts >= self.last_ts:
                 self.last_ts, self.last_cents = float(old_ts), float(old_cents)
 
@@ -74,19 +90,23 @@ class Snapshot:
         """Snapshot after ``events`` (any order; ties keep input order)."""
         frame = pd.DataFrame({"key": keys, "ts": ts, "cents": cents})
         frame = frame.sort_values(["key", "ts"], kind="stable")
+        frame["sq"] = frame["cents"] * frame["cents"]
         newest = frame.groupby("key")["ts"].transform("max")
         is_recent = frame["ts"] > newest - HISTORY_SPAN
         old = frame[~is_recent]
         older = old.groupby("key").agg(
             older_count=("cents", "size"),
             older_sum=("cents", "sum"),
+            older_sumsq=("sq", "sum"),
             last_ts=("ts", "last"),
             last_cents=("cents", "last"),
         )
         older = older.reindex(frame["key"].unique())
-        older["older_count"] = older["older_count"].fillna(0).astype(np.int64)
-        older["older_sum"] = older["older_sum"].fillna(0).astype(np.int64)
+        for column in ("older_count", "older_sum", "older_sumsq"):
+            older[column] = older[column].fillna(0).astype(np.int64)
         older[["last_ts", "last_cents"]] = older[["last_ts", "last_cents"]].astype(float)
+        older["first_ts"] = frame.groupby("key")["ts"].min().reindex(older.index).astype(float)
+        frame = frame.drop(columns=["sq"])
         older.index.name = "key"
         return cls(older, frame[is_recent].reset_index(drop=True))
 
@@ -100,7 +120,8 @@ class Snapshot:
         older_path = folder / "entities_older.parquet"
         if not older_path.exists():
             return cls(
-                pd.DataFrame(columns=["key", "older_count", "older_sum", "last_ts", "last_cents"]),
+                pd.DataFrame(columns=["key", "older_count", "older_sum", "last_ts", "last_cents",
+                                      "older_sumsq", "first_ts"]),
                 pd.DataFrame({"key": [], "ts": [], "cents": []}),
             )
         return cls(
@@ -123,6 +144,8 @@ class Snapshot:
             last_ts=float(row["last_ts"]),
             last_cents=float(row["last_cents"]),
             recent=list(self._by_key.get(key, [])),
+            older_sumsq=int(row["older_sumsq"]),
+            first_ts=float(row["first_ts"]),
         )
 
 
@@ -137,7 +160,8 @@ class EntityStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS cards (key TEXT PRIMARY KEY, older_count INTEGER,"
-            " older_sum INTEGER, last_ts REAL, last_cents REAL, recent TEXT)"
+            " older_sum INTEGER, last_ts REAL, last_cents REAL, recent TEXT,"
+            " older_sumsq INTEGER, first_ts REAL)"
         )
 
     def begin(self) -> None:
@@ -152,7 +176,8 @@ class EntityStore:
 
     def get(self, key: str) -> CardState | None:
         row = self._db.execute(
-            "SELECT older_count, older_sum, last_ts, last_cents, recent FROM cards WHERE key=?",
+            "SELECT older_count, older_sum, last_ts, last_cents, recent, older_sumsq, first_ts"
+            " FROM cards WHERE key=?",
             (key,),
         ).fetchone()
         if row is None:
@@ -163,11 +188,13 @@ class EntityStore:
             last_ts=float("nan") if row[2] is None else row[2],
             last_cents=float("nan") if row[3] is None else row[3],
             recent=[(int(t), int(a)) for t, a in json.loads(row[4])],
+            older_sumsq=row[5],
+            first_ts=float("nan") if row[6] is None else row[6],
         )
 
     def put(self, key: str, state: CardState) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key,
                 state.older_count,
@@ -175,6 +202,8 @@ class EntityStore:
                 None if np.isnan(state.last_ts) else state.last_ts,
                 None if np.isnan(state.last_cents) else state.last_cents,
                 json.dumps(state.recent),
+                state.older_sumsq,
+                None if np.isnan(state.first_ts) else state.first_ts,
             ),
         )
 

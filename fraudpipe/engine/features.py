@@ -33,17 +33,21 @@ __all__ = [
 ]
 
 #: Look-back windows of the count/sum features, in seconds.
-WINDOWS = {"1h": 3_600, "24h": 86_400, "7d": 604_800}
+WINDOWS = {"1h": 3_600, "24h": 86_400, "3d": 259_200, "7d": 604_800}
 #: Longest window: events older than this before the newest event never enter a window.
 HISTORY_SPAN = max(WINDOWS.values())
 HISTORY_FEATURES = [
-    "secs_since_prev", "prev_amt", "n_prev", "amt_to_mean",
+    "secs_since_prev", "prev_amt", "n_prev", "amt_to_mean", "amt_z",
     *(f"{kind}_{w}" for w in WINDOWS for kind in ("count", "sum")),
-    "sum_24h_to_mean", "count_24h_to_7d",
+    "night_24h", "night_3d", "sum_24h_to_mean", "count_24h_to_7d", "count_24h_to_rate",
+    "count_3d_to_rate",
 ]  # fmt: skip
 TIME_FEATURES = ["hour", "weekday", "night"]
+#: Amount relative to the training median of its category.
+EVENT_FEATURES = ["amt_to_category"]
 #: Model input columns, in order; categorical ones are integer codes (NaN = missing/unknown).
-FEATURES = [*NUMERIC_VARIABLES, *CATEGORICAL_VARIABLES, *TIME_FEATURES, *HISTORY_FEATURES]
+FEATURES = [*NUMERIC_VARIABLES, *CATEGORICAL_VARIABLES, *EVENT_FEATURES, *TIME_FEATURES,
+            *HISTORY_FEATURES]
 
 
 @dataclass
@@ -54,6 +58,15 @@ class CardBase:
     sum_cents: np.ndarray  # int64
     last_ts: np.ndarray  # float64 seconds, NaN if none
     last_cents: np.ndarray  # float64 cents, NaN if none
+    sumsq_cents: np.ndarray | None = None  # int64 sum of squared cents
+    first_ts: np.ndarray | None = None  # float64 seconds of the card's first event, NaN if none
+
+    def __post_init__(self) -> None:
+        n = len(self.count)
+        if self.sumsq_cents is None:
+            self.sumsq_cents = np.zeros(n, np.int64)
+        if self.first_ts is None:
+            self.first_ts = np.full(n, np.nan)
 
     @classmethod
     def empty(cls, n: int) -> CardBase:
@@ -89,17 +102,29 @@ def history_features(
     c, t, a = card[order].astype(np.int64), ts[order].astype(np.int64), cents[order]
     b_count, b_sum = base.count[order], base.sum_cents[order]
     b_last_ts, b_last_cents = base.last_ts[order], base.last_cents[order]
+    assert base.sumsq_cents is not None and base.first_ts is not None
+    b_sumsq, b_first = base.sumsq_cents[order], base.first_ts[order]
     idx = np.arange(n)
     first = np.ones(n, dtype=bool)
     first[1:] = c[1:] != c[:-1]
     start = np.maximum.accumulate(np.where(first, idx, 0))
     cs = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(a, out=cs[1:])
+    cs2 = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(a * a, out=cs2[1:])
+    night = time_features(t)["night"].astype(np.int64)
+    cn = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(night, out=cn[1:])
     pos = idx - start
     n_prev = pos + b_count
     sum_prev = cs[idx] - cs[start] + b_sum
+    sumsq_prev = cs2[idx] - cs2[start] + b_sumsq
+    first_ts = np.fmin(b_first, t[start].astype(float))
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_prev = np.where(n_prev > 0, sum_prev / np.maximum(n_prev, 1), np.nan)
+        var_prev = np.where(n_prev > 1, sumsq_prev / np.maximum(n_prev, 1) - mean_prev**2, np.nan)
+        std_prev = np.sqrt(np.maximum(var_prev, 1.0))
+        daily_rate = n_prev / np.maximum((t - first_ts) / 86_400.0, 1.0)
         prev_ts = np.where(first, b_last_ts, np.roll(t, 1).astype(float))
         prev_cents = np.where(first, b_last_cents, np.roll(a, 1).astype(float))
         out = {
@@ -107,14 +132,19 @@ def history_features(
             "prev_amt": prev_cents / 100.0,
             "n_prev": n_prev.astype(float),
             "amt_to_mean": a / mean_prev,
+            "amt_z": (a - mean_prev) / std_prev,
         }
         key = (c << 32) + t
         for name, span in WINDOWS.items():
             left = np.searchsorted(key, key - span, side="right")
             out[f"count_{name}"] = (idx - left).astype(float)
             out[f"sum_{name}"] = (cs[idx] - cs[left]) / 100.0
+            if name in ("24h", "3d"):
+                out[f"night_{name}"] = (cn[idx] - cn[left]).astype(float)
         out["sum_24h_to_mean"] = out["sum_24h"] * 100.0 / mean_prev
         out["count_24h_to_7d"] = out["count_24h"] / (out["count_7d"] + 1.0)
+        out["count_24h_to_rate"] = out["count_24h"] / daily_rate
+        out["count_3d_to_rate"] = out["count_3d"] / (3.0 * daily_rate)
     result = {}
     for name, values in out.items():
         back = np.empty(n, dtype=float)
@@ -130,6 +160,18 @@ def category_codes(values: np.ndarray, vocabulary: list[str]) -> np.ndarray:
     return codes
 
 
+def amount_to_category(
+    amt: np.ndarray, codes: np.ndarray, medians: list[float] | None
+) -> np.ndarray:
+    """``amt`` divided by the median amount of its category (NaN for unknown categories)."""
+    if not medians:
+        return np.full(len(amt), np.nan)
+    table = np.append(np.asarray(medians, dtype=float), np.nan)
+    index = np.where(np.isnan(codes), len(medians), codes).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return amt / table[index]
+
+
 def build_features(
     card: np.ndarray,
     ts: np.ndarray,
@@ -137,15 +179,19 @@ def build_features(
     categorical: dict[str, np.ndarray],
     vocabularies: dict[str, list[str]],
     base: CardBase | None = None,
+    category_amounts: list[float] | None = None,
 ) -> np.ndarray:
     """The model matrix (rows in input order, columns :data:`FEATURES`).
 
-    ``numeric`` values must already be imputed; ``categorical`` holds strings.
+    ``numeric`` values must already be imputed; ``categorical`` holds strings;
+    ``category_amounts`` are the training medians of ``amt`` per ``category`` vocabulary entry.
     """
     n = len(ts)
     columns: dict[str, np.ndarray] = {name: numeric[name] for name in NUMERIC_VARIABLES}
     for name in CATEGORICAL_VARIABLES:
         columns[name] = category_codes(categorical[name], vocabularies.get(name, []))
+    columns["amt_to_category"] = amount_to_category(numeric["amt"], columns["category"],
+                                                    category_amounts)
     columns.update(time_features(ts))
     columns.update(history_features(card, ts, to_cents(numeric["amt"]), base))
     matrix = np.empty((n, len(FEATURES)), dtype=float)

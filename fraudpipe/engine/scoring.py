@@ -83,8 +83,8 @@ class Detector:
         for model in self.models:
             scores[model.model_id] = np.full(n, np.nan)
             if ok.any():
-                scores[model.model_id][ok] = self._batch_scores(model.artifact, events, ok,
-                                                                history)
+                raw = self._batch_raw(model.artifact, events, ok, history)
+                scores[model.model_id][ok] = model.artifact.calibration.score(raw)
         strings = {c: frame[c].to_numpy(dtype=object) for c in EVENT_VARIABLES if c in frame}
         numbers = {c: events.numeric[c] for c in NUMERIC_VARIABLES}
         hits = self.rules.matches(self.rule_variables(strings, numbers, scores), n)
@@ -96,7 +96,17 @@ class Detector:
         out["STATUS"] = np.where(ok, "SUCCESS", events.error.astype(str))
         return out
 
-    def _batch_scores(
+    def raw_margins(self, frame: pd.DataFrame, history: pd.DataFrame | None = None
+                    ) -> np.ndarray:
+        """Raw margins of the first model for the rows of ``frame`` that can be scored (NaN
+        for the others): what the benchmark ranks by, free of the ties of integer scores."""
+        events = parse_events(frame, "events", entity_column="ENTITY_ID")
+        ok = pd.isna(events.error)
+        raw = np.full(len(frame), np.nan)
+        raw[ok] = self._batch_raw(self.models[0].artifact, events, ok, history)
+        return raw
+
+    def _batch_raw(
         self, artifact: ModelArtifact, events: Any, ok: np.ndarray,
         history: pd.DataFrame | None,
     ) -> np.ndarray:
@@ -133,7 +143,7 @@ class Detector:
         codes, uniques = pd.factorize(all_keys)
         base = _base_from_snapshot(snapshot, uniques, codes)
         matrix = artifact.matrix(codes, ts, numeric, categorical, base)
-        return artifact.scores(matrix[n_context:])
+        return artifact.raw(matrix[n_context:])
 
     def _rule_json(self, hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """OUTCOMES and RULE_RESULTS JSON per row, built once per distinct match pattern."""
@@ -228,12 +238,7 @@ class Detector:
             name: np.array([""] * k + [variables.get(name, "").strip()], dtype=object)
             for name in CATEGORICAL_VARIABLES
         }
-        base = CardBase(
-            count=np.full(k + 1, state.older_count, dtype=np.int64),
-            sum_cents=np.full(k + 1, state.older_sum, dtype=np.int64),
-            last_ts=np.full(k + 1, state.last_ts),
-            last_cents=np.full(k + 1, state.last_cents),
-        )
+        base = state.base(k + 1)
         matrix = artifact.matrix(np.zeros(k + 1, dtype=np.int64), hist_ts, numeric,
                                  categorical, base)
         return artifact.scores(matrix[-1:], threads=1)
@@ -273,7 +278,10 @@ def _base_from_snapshot(snapshot: Any, uniques: np.ndarray, codes: np.ndarray) -
     total = older["older_sum"].fillna(0).to_numpy(dtype=np.int64)
     last_ts = older["last_ts"].to_numpy(dtype=float)
     last_cents = older["last_cents"].to_numpy(dtype=float)
-    return CardBase(count[codes], total[codes], last_ts[codes], last_cents[codes])
+    sumsq = older["older_sumsq"].fillna(0).to_numpy(dtype=np.int64)
+    first = older["first_ts"].to_numpy(dtype=float)
+    return CardBase(count[codes], total[codes], last_ts[codes], last_cents[codes], sumsq[codes],
+                    first[codes])
 
 
 def score_batch(

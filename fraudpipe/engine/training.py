@@ -40,23 +40,24 @@ __all__ = ["VALIDATION_SHARE", "train_model"]
 VALIDATION_SHARE = 0.15
 PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.08,
-    "num_leaves": 63,
-    "min_data_in_leaf": 40,
+    "learning_rate": 0.1,
+    "num_leaves": 31,
+    "min_data_in_leaf": 50,
     "min_sum_hessian_in_leaf": 1e-3,
     "feature_fraction": 0.9,
-    "bagging_fraction": 0.8,
+    # every fraud event, a third of the legit ones per tree: ~3x less work, same ranking
     "bagging_freq": 1,
+    "pos_bagging_fraction": 1.0,
+    "neg_bagging_fraction": 0.3,
     "lambda_l2": 1.0,
     "cat_smooth": 10.0,
-    "max_bin": 255,
+    "max_bin": 127,
     "metric": "average_precision",
     "verbose": -1,
     "seed": 7,
-    "deterministic": True,
     "force_col_wise": True,
 }
-MAX_ROUNDS, EARLY_STOP = 400, 40
+MAX_ROUNDS, EARLY_STOP = 500, 30
 
 
 def _vocabulary(values: np.ndarray) -> list[str]:
@@ -64,6 +65,13 @@ def _vocabulary(values: np.ndarray) -> list[str]:
     counts = pd.Series(values).str.strip()
     counts = counts[counts != ""].value_counts()
     return [str(v) for v in counts.index[:1000]]
+
+
+def _category_amounts(amt: np.ndarray, category: np.ndarray, vocabulary: list[str]) -> list[float]:
+    """Median amount per category (vocabulary order)."""
+    medians = pd.Series(amt).groupby(pd.Series(category).str.strip().to_numpy()).median()
+    overall = float(np.median(amt)) if len(amt) else 1.0
+    return [float(medians.get(name, overall)) or overall for name in vocabulary]
 
 
 def train_model(
@@ -90,8 +98,11 @@ def train_model(
         for name in CATEGORICAL_VARIABLES
     }
     vocabularies = {name: _vocabulary(values) for name, values in categorical.items()}
+    category_amounts = _category_amounts(numeric["amt"], categorical["category"],
+                                         vocabularies["category"])
     progress("computing features")
-    matrix = build_features(codes, ts, numeric, categorical, vocabularies)
+    matrix = build_features(codes, ts, numeric, categorical, vocabularies,
+                            category_amounts=category_amounts)
     cut = round(len(ts) * (1 - VALIDATION_SHARE))
     if min(labels[:cut].sum(), labels[cut:].sum()) == 0 or cut == len(ts):
         raise DataValidationError(
@@ -137,6 +148,7 @@ def train_model(
         "categorical_features": CATEGORICAL_VARIABLES,
         "vocabularies": vocabularies,
         "medians": medians,
+        "category_amounts": category_amounts,
         "calibration": calibration.to_dict(),
         "snapshot_end": int(ts[-1]),
         "params": params,

@@ -66,7 +66,9 @@ def test_snapshot_plus_later_events_equals_the_whole_sequence() -> None:
     base = CardBase(older["older_count"].fillna(0).to_numpy(np.int64)[codes],
                     older["older_sum"].fillna(0).to_numpy(np.int64)[codes],
                     older["last_ts"].to_numpy(float)[codes],
-                    older["last_cents"].to_numpy(float)[codes])
+                    older["last_cents"].to_numpy(float)[codes],
+                    older["older_sumsq"].fillna(0).to_numpy(np.int64)[codes],
+                    older["first_ts"].to_numpy(float)[codes])
     part = history_features(codes, np.concatenate([ctx["ts"].to_numpy(), ts[cut:]]),
                             np.concatenate([ctx["cents"].to_numpy(), cents[cut:]]), base)
     for name, values in whole.items():

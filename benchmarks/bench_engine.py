@@ -1,0 +1,164 @@
+"""Benchmark of the built-in fraud engine on Kaggle-size generated data.
+
+Generates the raw Kaggle-layout files (cached), runs the pipeline's ETL (DuckDB, full batch),
+trains a model version through the engine as the pipeline does, then measures on the held-out
+test file: ROC AUC, PR-AUC, recall at 1% FPR, measured FPR at scores 700 and 900, training
+seconds, batch scoring rows/s and single-event scoring p50/p99.
+
+    .venv/bin/python benchmarks/bench_engine.py [--customers 1000] [--events 2000]
+
+Prints a table and writes benchmarks/output/bench_engine.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fraudpipe.data import DEFAULT_CUSTOMERS, write_kaggle_files  # noqa: E402
+from fraudpipe.engine import BuiltinEngine  # noqa: E402
+from fraudpipe.engine.dataset import read_csv_strings  # noqa: E402
+from fraudpipe.engine.rules import default_rules  # noqa: E402
+from fraudpipe.engine.scoring import score_batch  # noqa: E402
+from fraudpipe.etl.runner import run_etl  # noqa: E402
+from fraudpipe.workspace import get_workspace  # noqa: E402
+
+OUTPUT = ROOT / "benchmarks" / "output"
+MODEL, DETECTOR = "fraud_model", "fraud_detector"
+
+
+def prepare(customers: int, seed: int) -> dict[str, Path]:
+    """Raw files and ETL outputs for ``customers`` (cached under benchmarks/output/cache)."""
+    cache = OUTPUT / "cache" / f"engine-{customers}-{seed}"
+    raw, etl = cache / "raw", cache / "etl"
+    outputs = {name: etl / f"{name}.csv" for name in ("training", "test", "batch", "quarantine")}
+    if not (raw / "fraudTest.csv").exists():
+        write_kaggle_files(raw, customers=customers, seed=seed)
+    if not outputs["batch"].exists():
+        run_etl({"raw_dir": str(raw), "outputs": {k: str(v) for k, v in outputs.items()},
+                 "batch": {"mode": "full"}})
+    return outputs
+
+
+def train(engine: BuiltinEngine, training: Path) -> tuple[dict, float]:
+    began = time.perf_counter()
+    engine.put_model(MODEL)
+    engine.create_model_version(MODEL, str(training))
+    while (record := engine.get_model_version(MODEL, "1.0"))["status"] == "TRAINING_IN_PROGRESS":
+        time.sleep(0.2)
+    if record["status"] != "TRAINING_COMPLETE":
+        raise SystemExit(f"training failed: {record['statusReason']}")
+    return record, time.perf_counter() - began
+
+
+def quality(engine: BuiltinEngine, test: Path, batch_out: Path) -> dict[str, float]:
+    """Test-file quality: ranking metrics from raw margins, FPR from calibrated scores."""
+    frame = read_csv_strings(test)
+    labels = (frame["EVENT_LABEL"] == "fraud").to_numpy()
+    detector = engine.load_detector(DETECTOR)
+    raw = detector.raw_margins(frame.drop(columns=["EVENT_LABEL"]))
+    scores = pd.read_csv(batch_out, usecols=["MODEL_SCORES"])["MODEL_SCORES"].map(
+        lambda text: json.loads(text)[MODEL]).to_numpy()
+    legit_raw = np.sort(raw[~labels])
+    at_1pct = legit_raw[int(np.floor(0.99 * (len(legit_raw) - 1)))]
+    return {
+        "test_rows": len(frame),
+        "test_fraud_rate": round(float(labels.mean()), 5),
+        "roc_auc": round(float(roc_auc_score(labels, raw)), 5),
+        "pr_auc": round(float(average_precision_score(labels, raw)), 5),
+        "recall_at_1pct_fpr": round(float(np.mean(raw[labels] > at_1pct)), 4),
+        "fpr_at_700": round(float(np.mean(scores[~labels] > 700)), 4),
+        "fpr_at_900": round(float(np.mean(scores[~labels] > 900)), 4),
+        "tpr_at_900": round(float(np.mean(scores[labels] > 900)), 4),
+    }
+
+
+def realtime(engine: BuiltinEngine, test: Path, events: int) -> dict[str, float]:
+    rows = pd.read_csv(test, dtype=str, keep_default_na=False, nrows=events)
+    variables = list(rows.columns[:14])
+    engine.get_event_prediction(DETECTOR, "warm-up", "2020-06-12T00:00:00Z", "1",
+                                {"amt": "1.0"})
+    latencies = []
+    for row in rows.to_dict("records"):
+        began = time.perf_counter()
+        engine.get_event_prediction(DETECTOR, row["EVENT_ID"], row["EVENT_TIMESTAMP"],
+                                    row["ENTITY_ID"], {v: row[v] for v in variables})
+        latencies.append((time.perf_counter() - began) * 1000)
+    values = np.array(latencies)
+    return {"single_event_p50_ms": round(float(np.percentile(values, 50)), 3),
+            "single_event_p99_ms": round(float(np.percentile(values, 99)), 3),
+            "single_events": len(values)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--events", type=int, default=2000, help="single events to time")
+    args = parser.parse_args()
+    os.environ.setdefault("FRAUDPIPE_JOB_MODE", "thread")
+    console = Console()
+    console.print(f"preparing data for {args.customers} customers ...")
+    files = prepare(args.customers, args.seed)
+    ws = get_workspace(tempfile.mkdtemp(prefix="bench-engine-"))
+    engine = BuiltinEngine(ws)
+    console.print("training ...")
+    record, wall = train(engine, files["training"])
+    metrics = record["trainingResult"]["metrics"]
+    engine.update_model_version_status(MODEL, "1.0", "ACTIVE")
+    engine.create_detector_version(DETECTOR, [{"modelId": MODEL, "modelVersionNumber": "1.0"}],
+                                   default_rules(MODEL))
+    engine.update_detector_version_status(DETECTOR, "1", "ACTIVE")
+    console.print("batch scoring the full test file ...")
+    detector = engine.load_detector(DETECTOR)
+    out = ws.root / "batch_out.csv"
+    began = time.perf_counter()
+    summary = score_batch(detector, files["batch"], out)
+    batch_seconds = time.perf_counter() - began
+    console.print("measuring quality and single-event latency ...")
+    figures = {
+        "customers": args.customers,
+        "training_rows": sum(json.loads((engine.registry.version_dir(MODEL, "1.0")
+                                         / "metadata.json").read_text())["rows"].values()),
+        "validation_auc": metrics["auc"],
+        "validation_pr_auc": metrics["pr_auc"],
+        **quality(engine, files["test"], out),
+        "training_seconds": metrics["training_seconds"],
+        "training_wall_seconds": round(wall, 2),
+        "batch_rows": summary["rows"],
+        "batch_seconds": round(batch_seconds, 2),
+        "batch_rows_per_s": round(summary["rows"] / batch_seconds),
+        **realtime(engine, files["test"], args.events),
+        "cpu_count": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+    targets = {"roc_auc": ">= 0.999", "pr_auc": ">= 0.95", "batch_rows_per_s": ">= 200000",
+               "single_event_p99_ms": "<= 5", "fpr_at_900": "~0.02", "fpr_at_700": "~0.05"}
+    table = Table(title="fraud engine benchmark (held-out test file)")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("target")
+    for key, value in figures.items():
+        table.add_row(key, str(value), targets.get(key, ""))
+    console.print(table)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "bench_engine.json").write_text(json.dumps(figures, indent=2) + "\n")
+    engine.close()
+
+
+if __name__ == "__main__":
+    main()
