@@ -109,9 +109,13 @@ class FailWithPaths(Fail):
     a step failed (``States.Format`` of the caught error).
     """
 
-    def __init__(self, state_id: str, error_path: str, cause_path: str, **kwargs: Any) -> None:
+    def __init__(
+        self, state_id: str, cause_path: str, error_path: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(state_id, **kwargs)
-        self._paths = {"ErrorPath": error_path, "CausePath": cause_path}
+        self._paths = {"CausePath": cause_path}
+        if error_path is not None:
+            self._paths["ErrorPath"] = error_path
 
     def to_dict(self) -> dict[str, Any]:
         result = super().to_dict()
@@ -133,9 +137,9 @@ def _fail_after_poll(name: str, what: str, result_key: str) -> FailWithPaths:
     """The Fail state of a poll loop whose async work reported failure."""
     return FailWithPaths(
         name,
-        error_path=f"States.Format('{name}')",
-        cause_path=f"States.Format('{what} failed: {{}}', ${result_key}.error)",
-        comment=f"The {what} finished unsuccessfully (status in ${result_key}).",
+        error=name,
+        cause_path=f"States.Format('{what} failed: {{}}', {result_key}.error)",
+        comment=f"The {what} finished unsuccessfully (status in {result_key}).",
     )
 
 
