@@ -67,11 +67,12 @@ def test_deploy_update_and_teardown_commands(cli: typer.Typer, tmp_path) -> None
 
 
 @pytest.mark.slow
-def test_bad_input_file_is_refused_before_any_change(cli: typer.Typer, tmp_path) -> None:
-    run = tmp_path / "run.json"
-    run.write_text("{not json")
+def test_bad_input_file_is_refused_before_any_change(cli: typer.Typer, tmp_path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a short path: the error box does not wrap it
+    (tmp_path / "run.json").write_text("{not json")
     result = CliRunner().invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION,
-                                      "--image-uri", IMAGE, "--input", str(run)])
+                                      "--image-uri", IMAGE, "--input", "run.json"])
     assert result.exit_code == 2 and "run.json" in result.output
     assert boto3.client("s3", region_name=REGION).list_buckets()["Buckets"] == []
 
