@@ -113,8 +113,6 @@ def test_disagreeing_headers_fail_the_crawl(runtime: LocalRuntime,
     assert "fraudTrain.csv has zip not in fraudTest.csv" in last["error"]
 
 
-@pytest.mark.xfail(reason="CrawlerFailed's CausePath reads $$.crawl.error (the context object) "
-                          "instead of $.crawl.error in statemachines/pipeline.py", strict=False)
 def test_crawl_failure_cause_names_files_and_columns(runtime: LocalRuntime,
                                                      workspace: Workspace) -> None:
     raw = workspace.local_path("s3://fraudpipe-local/input/")
@@ -123,3 +121,16 @@ def test_crawl_failure_cause_names_files_and_columns(runtime: LocalRuntime,
     result = _run(runtime)
     assert result["error"] == "CrawlerFailed"
     assert "fraudTrain.csv has zip not in fraudTest.csv" in (result["cause"] or "")
+
+
+def test_failed_etl_job_fails_the_execution_with_its_reason(runtime: LocalRuntime,
+                                                            workspace: Workspace) -> None:
+    raw = workspace.local_path("s3://fraudpipe-local/input/")
+    make_raw(raw)
+    read(raw / "fraudTest.csv").assign(trans_date_trans_time="soon").to_csv(
+        raw / "fraudTest.csv", index=False)
+    result = _run(runtime)
+    assert result["status"] == "FAILED"
+    assert result["error"] == "EtlFailed"
+    assert result["cause"] == ("ETL job failed: DataValidationError: no cutoff given and "
+                               "fraudTest.csv has no valid row to take the default from")
