@@ -113,6 +113,7 @@ def test_deploy_run_and_teardown_on_moto(aws: boto3.Session,
     moto_patches.apply()
     for key_, value in functions[f"{STACK}-start-crawler"]["Environment"]["Variables"].items():
         monkeypatch.setenv(key_, value)
+    monkeypatch.setenv("AWS_REGION", REGION)  # set by Lambda's runtime besides the variables
     monkeypatch.setenv("FRAUDPIPE_TIME_SCALE", "0.001")
     _put_raw_files(s3, names.data_bucket)
     name = start_execution(STACK, REGION, {"raw_prefix": "input/"}, session=aws)
