@@ -320,13 +320,19 @@ def _read_labels(spark: Any, labels_path: str) -> None:
     frame.createOrReplaceTempView("human_labels")
 
 
+def _csv_writer(frame: Any) -> Any:
+    """One part, a header, RFC 4180 quoting, values kept as they are (Spark trims by default)."""
+    return (frame.coalesce(1).write.mode("overwrite").option("header", True)
+            .option("escape", '"').option("ignoreLeadingWhiteSpace", False)
+            .option("ignoreTrailingWhiteSpace", False))
+
+
 def _write_single_csv(frame: Any, location: str) -> None:
     """Write one CSV file with a header at ``location`` (Spark writes a folder; move its part)."""
     if location.startswith("s3://"):
         client, bucket, key = _s3(location)
         staging = f"{location}.parts"
-        frame.coalesce(1).write.mode("overwrite").option("header", True).option(
-            "escape", '"').csv(_spark_path(staging))
+        _csv_writer(frame).csv(_spark_path(staging))
         _, _, staging_key = staging[len("s3://"):].partition("/")
         parts = client.list_objects_v2(Bucket=bucket, Prefix=staging_key + "/")
         for item in parts.get("Contents", []):
@@ -339,8 +345,7 @@ def _write_single_csv(frame: Any, location: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging_dir = Path(tempfile.mkdtemp(prefix=".spark-", dir=target.parent))
     try:
-        frame.coalesce(1).write.mode("overwrite").option("header", True).option(
-            "escape", '"').csv(str(staging_dir / "out"))
+        _csv_writer(frame).csv(str(staging_dir / "out"))
         part = next((staging_dir / "out").glob("part-*.csv"))
         os.replace(part, target)
     finally:

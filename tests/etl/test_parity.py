@@ -29,6 +29,7 @@ def _spoil(raw: Path) -> None:
     set_field(train, 12, "trans_date_trans_time", "yesterday")
     set_field(train, 20, "is_fraud", None)
     set_field(train, 25, "is_fraud", "2")
+    set_field(train, 33, "job", "  Chef, pastry  ")  # values pass through untouched
     duplicate = read(train).iloc[30]["trans_num"]
     set_field(test, 7, "trans_num", duplicate)
     spoil_bytes(test, 11, lambda line: line.replace(b"fraud_", b"fraud_\xe9", 1))
@@ -71,3 +72,4 @@ def test_spark_job_equals_duckdb(tmp_path: Path) -> None:
         assert spark_summary[field] == duck_summary[field], field
     training = read(duck["training"]).set_index("trans_num")
     assert training.loc[legit, "EVENT_LABEL"] == "fraud"
+    assert "  Chef, pastry  " in set(training["job"])
