@@ -3,10 +3,10 @@
 1. start an execution from the form and watch the graph reach Succeeded;
 2. open a failed execution (its raw prefix holds no files), read the cause, add the files,
    press Redrive and see it succeed;
-3. open a model report from the models page.
+3. open a model report from the models page (a model trained by the real engine).
 
-The three share one workspace and one server (same test worker: ``xdist_group``); screenshots
-of each step go to ``test-output/<test name>/``.
+The first two share one workspace and one server per test worker; screenshots of each step go
+to ``test-output/<test name>/``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from fraudpipe.server import create_app
 from fraudpipe.workspace import Workspace, get_workspace
 from tests.console.live import live_server
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("console-e2e")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 240_000
 CUSTOMERS = 10
 SMALL_DATA = {"min_auc": 0.5}  # a few thousand rows: keep the quality gate within reach
@@ -71,6 +71,16 @@ def _start_from_form(page, console: str, **changes: object) -> None:
     page.wait_for_url("**/executions/console-*")
 
 
+def _wait_until_done(page, expected: str) -> None:
+    """Wait for the execution to end (the page reloads itself then) and check how."""
+    badge = page.locator("#execution-status")
+    badge.filter(has_text=re.compile("SUCCEEDED|FAILED|ABORTED|TIMED OUT")).wait_for()
+    if badge.inner_text().strip() != expected:
+        cause = page.locator("#execution-cause")
+        detail = cause.inner_text() if cause.count() else ""
+        pytest.fail(f"execution ended {badge.inner_text()}, not {expected}: {detail[:2000]}")
+
+
 def _status_of(page, state: str) -> str:
     classes = page.locator(f'g.state[data-state="{state}"]').get_attribute("class") or ""
     return next((c[3:] for c in classes.split() if c.startswith("st-")), "")
@@ -83,7 +93,7 @@ def test_start_from_the_form_and_watch_the_graph_reach_succeeded(
 
     page.locator("g.state.st-running").first.wait_for()  # lights up while it runs
     page.screenshot(path=output_dir / "1-running.png")
-    page.locator("#execution-status", has_text="SUCCEEDED").wait_for()
+    _wait_until_done(page, "SUCCEEDED")
     page.screenshot(path=output_dir / "2-succeeded.png", full_page=True)
 
     for state in ("StartCrawler", "StartEtl", "CreateModelVersion", "QualityGate",
@@ -101,7 +111,7 @@ def test_read_the_cause_of_a_failed_execution_redrive_and_see_it_succeed(
 ) -> None:
     # GIVEN an execution whose raw prefix holds no files yet
     _start_from_form(page, console, raw_prefix="later/", **SMALL_DATA)
-    page.locator("#execution-status", has_text="FAILED").wait_for()
+    _wait_until_done(page, "FAILED")
 
     # WHEN the failed state is opened, its error and cause are shown
     failed = page.locator("g.state.st-failed").first
@@ -120,7 +130,7 @@ def test_read_the_cause_of_a_failed_execution_redrive_and_see_it_succeed(
     page.click("button#redrive")
 
     # THEN the same execution runs again and succeeds, one redrive counted
-    page.locator("#execution-status", has_text="SUCCEEDED").wait_for()
+    _wait_until_done(page, "SUCCEEDED")
     assert page.locator("#fact-redrives").inner_text() == "1"
     assert _status_of(page, "PipelineSucceeded") == "succeeded"
     assert page.locator("button#redrive").count() == 0
@@ -128,24 +138,20 @@ def test_read_the_cause_of_a_failed_execution_redrive_and_see_it_succeed(
 
 
 def test_open_a_model_report_from_the_models_page(
-    console: str, home: Workspace, page, output_dir: Path
+    trained: Workspace, page, output_dir: Path
 ) -> None:
-    if not list(home.registry_dir.glob("models/*/versions/*/report/index.html")):
-        from fraudpipe.local.runtime import LocalRuntime  # run alone: train through a run
+    with live_server(create_app(trained, require_api_key=False)) as console:
+        page.goto(f"{console}/")
+        page.click("text=Models & detectors")
+        page.locator("#model-versions a.report-link").first.wait_for()
+        assert page.locator("#detector-versions").get_by_text("ACTIVE").count() >= 1
+        page.screenshot(path=output_dir / "1-models.png", full_page=True)
 
-        with LocalRuntime(home) as runtime:
-            assert runtime.run(SMALL_DATA, timeout=240)["status"] == "SUCCEEDED"
-    page.goto(f"{console}/")
-    page.click("text=Models & detectors")
-    page.locator("#model-versions a.report-link").first.wait_for()
-    assert page.locator("#detector-versions").get_by_text("ACTIVE").count() >= 1
-    page.screenshot(path=output_dir / "1-models.png", full_page=True)
+        page.locator("a.report-link").first.click()
 
-    page.locator("a.report-link").first.click()
-
-    page.wait_for_url("**/report/")
-    page.wait_for_load_state("load")
-    widths = page.locator("img").evaluate_all("els => els.map(e => e.naturalWidth)")
-    assert len(widths) >= 2 and all(width > 0 for width in widths), widths  # charts loaded
-    assert "auc" in page.content().lower()
-    page.screenshot(path=output_dir / "2-report.png", full_page=True)
+        page.wait_for_url("**/report/")
+        page.wait_for_load_state("load")
+        widths = page.locator("img").evaluate_all("els => els.map(e => e.naturalWidth)")
+        assert len(widths) >= 2 and all(width > 0 for width in widths), widths  # charts load
+        assert "auc" in page.content().lower()
+        page.screenshot(path=output_dir / "2-report.png", full_page=True)
