@@ -98,6 +98,7 @@ class Predictor:
         return {
             "eventId": request.trans_num,
             "detectorId": self.detector_id,
+            "detectorVersionId": prediction.get("detectorVersionId"),
             "modelScores": prediction.get("modelScores") or [],
             "ruleResults": prediction.get("ruleResults") or [],
             "outcomes": outcomes_of(prediction),

@@ -48,6 +48,7 @@ def test_the_seed_request_gets_afds_response_shape_and_outcomes(trained_ws):
     assert body["outcomes"] == [expected]
     assert body["ruleResults"][0]["outcomes"] == [expected]
     assert body["eventId"] == SEED_QUERY["trans_num"] and body["detectorId"] == DETECTOR
+    assert body["detectorVersionId"] == "1"
     assert body["review"] == {"requested": False, "inBand": 700 <= score <= 900,
                               "loopName": None}  # fmt: skip
 
