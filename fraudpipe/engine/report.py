@@ -1,7 +1,8 @@
 """The model report of a version: one HTML page with PNG charts, like AFD's model console page.
 
-Charts use matplotlib's object API (``Figure``), not pyplot, so two trainings finishing in
-threads of one process cannot draw into each other's figures.
+Charts use matplotlib's object API (``Figure``), not pyplot, and one process draws one report
+at a time: matplotlib's text layout (mathtext tick labels) is not thread-safe, and two
+trainings may finish together in threads of one process.
 
 Why from saved files: the report reads the version's ``validation.npz`` (raw margins, scores,
 labels of the validation slice) and the training result, so it can be written right after
@@ -11,6 +12,7 @@ training and rewritten later for another threshold (``fraudpipe models report``)
 from __future__ import annotations
 
 import html
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +47,20 @@ def _save(fig: Any, path: Path) -> str:
     return path.name
 
 
+_DRAWING = threading.Lock()
+
+
 def write_report(
     folder: Path, model_id: str, version: str, result: dict[str, Any], threshold: float = 900
 ) -> Path:
     """Write ``folder/report/index.html`` and its charts; returns the HTML path."""
+    with _DRAWING:
+        return _write_report(folder, model_id, version, result, threshold)
+
+
+def _write_report(
+    folder: Path, model_id: str, version: str, result: dict[str, Any], threshold: float
+) -> Path:
     out = folder / "report"
     out.mkdir(parents=True, exist_ok=True)
     data = np.load(folder / "validation.npz", allow_pickle=False)

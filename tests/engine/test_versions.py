@@ -55,12 +55,14 @@ def test_create_update_numbering_and_simultaneous_training(
     assert str(caught.value) == SIMULTANEOUS_TRAINING_MESSAGE
     # THEN another major may train meanwhile, and once 1.0.1 is done the next update is 1.0.2
     assert engine.create_model_version(MODEL, uri)["modelVersionNumber"] == "2.0"
-    assert wait_training(engine, "1.0.1")["status"] == "TRAINING_COMPLETE"
+    record = wait_training(engine, "1.0.1")
+    assert record["status"] == "TRAINING_COMPLETE", record["statusReason"]
     assert engine.update_model_version(MODEL, 1, str(tiny_training_file))["modelVersionNumber"] == (
         "1.0.2"
     )
     for version in ("2.0", "1.0.2"):
-        assert wait_training(engine, version)["status"] == "TRAINING_COMPLETE"
+        record = wait_training(engine, version)
+        assert record["status"] == "TRAINING_COMPLETE", record["statusReason"]
     with pytest.raises(ResourceNotFoundError):
         engine.update_model_version(MODEL, "7", str(tiny_training_file))
 
