@@ -85,3 +85,15 @@ def test_invalid_schedule_input_is_refused_by_field(cli: typer.Typer, tmp_path) 
                                       "--image-uri", IMAGE, "--input", str(run)])
     assert result.exit_code == 1 and "mode" in result.output and "Traceback" not in result.output
     assert boto3.client("s3", region_name=REGION).list_buckets()["Buckets"] == []
+
+
+@pytest.mark.slow
+def test_deploy_without_docker_or_image_says_what_to_do(cli: typer.Typer,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")  # no docker binary to find
+    result = CliRunner().invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION])
+    assert result.exit_code == 1
+    assert "docker is not installed" in result.output and "--image-uri" in result.output
+    # the repository deploy created for the image is there for the next attempt
+    repos = boto3.client("ecr", region_name=REGION).describe_repositories()["repositories"]
+    assert [r["repositoryName"] for r in repos] == ["fraudpipe/fp-cli"]

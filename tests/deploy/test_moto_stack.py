@@ -21,6 +21,7 @@ from moto import mock_aws
 from moto.moto_api import state_manager
 
 from deploy import artifacts
+from deploy.errors import StackOperationError
 from deploy.functions import FUNCTION_SPECS
 from deploy.names import StackNames
 from deploy.operations import describe_execution, list_executions, start_execution
@@ -132,6 +133,12 @@ def test_deploy_run_and_teardown_on_moto(aws: boto3.Session,
     assert run["Arguments"]["--training_output"] == \
         f"s3://{names.data_bucket}/glue_transformed/{name}/train/fraudTrain.csv"
     assert [e["name"] for e in list_executions(STACK, REGION, session=aws)] == [name]
+
+    # WHEN teardown is not confirmed, nothing is touched
+    with pytest.raises(StackOperationError, match="cancelled"):
+        teardown_stack(aws, STACK, confirm=lambda bucket: False)
+    assert s3.list_objects_v2(Bucket=names.data_bucket)["KeyCount"] == 2
+    assert len(lam.list_functions()["Functions"]) == len(FUNCTION_SPECS)
 
     # WHEN the stack is torn down
     removed = teardown_stack(aws, STACK, confirm=lambda bucket: bucket == names.data_bucket)
