@@ -70,7 +70,7 @@ def start_execution(stack: str, region: str | None, input: dict[str, Any] | None
 
 def list_executions(stack: str, region: str | None, status: str | None = None,
                     limit: int = 50, session: boto3.Session | None = None) -> list[dict[str, Any]]:
-    """Newest first: ``name``, ``status``, ``start_date``, ``stop_date``."""
+    """Newest first: ``name``, ``status``, ``start_date``, ``stop_date``, ``redrive_count``."""
     sfn, names = _context(stack, region, session)
     kwargs: dict[str, Any] = {"stateMachineArn": names.state_machine_arn(),
                               "maxResults": min(limit, 1000)}
@@ -79,7 +79,8 @@ def list_executions(stack: str, region: str | None, status: str | None = None,
     with _named_errors(names):
         items = sfn.list_executions(**kwargs)["executions"]
     return [{"name": e["name"], "status": e["status"], "start_date": e.get("startDate"),
-             "stop_date": e.get("stopDate")} for e in items[:limit]]
+             "stop_date": e.get("stopDate"), "redrive_count": e.get("redriveCount", 0)}
+            for e in items[:limit]]
 
 
 def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
