@@ -46,5 +46,5 @@ def parse_event(event: dict[str, Any]) -> StateEvent:
 def state_logger(state: str, event: StateEvent) -> Logger:
     """A logger for ``state`` whose every line carries the execution name."""
     logger = get_logger(state)
-    logger.append_keys(execution_name=event.execution_name)
+    logger.thread_safe_append_keys(execution_name=event.execution_name)
     return logger

@@ -40,9 +40,18 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_LOGGER: Logger | None = None
+
+
 def get_logger(name: str) -> Logger:
-    """A powertools Logger for one state's handler (service ``fraudpipe``, key ``state``)."""
-    logger = Logger(service="fraudpipe", child=False, logger_handler=None, state=name)
-    if not any(isinstance(f, RedactingFilter) for f in logger._logger.filters):
-        logger._logger.addFilter(RedactingFilter())
-    return logger
+    """The shared powertools Logger (service ``fraudpipe``), keyed with ``state=name``.
+
+    Powertools loggers of one service share one formatter, so a per-state key must be set per
+    invocation and per thread: :func:`fraudpipe.handler.state_logger` does that.
+    """
+    global _LOGGER
+    if _LOGGER is None:
+        _LOGGER = Logger(service="fraudpipe")
+        _LOGGER._logger.addFilter(RedactingFilter())
+    _LOGGER.thread_safe_append_keys(state=name)
+    return _LOGGER

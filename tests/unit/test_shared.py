@@ -67,3 +67,18 @@ def test_card_numbers_and_names_are_redacted():
     RedactingFilter().filter(record)
     assert record.getMessage() == "row ****"
     assert json.dumps(redact(["2019-01-01", 42])) == '["2019-01-01", 42]'
+
+
+def test_state_logger_names_the_state_and_execution(capsys):
+    from fraudpipe.handler import state_logger
+
+    first = state_logger("StartCrawler", parse_event({"execution_name": "e1", "input": {}}))
+    first.warning("one")
+    second = state_logger("QualityGate", parse_event({"execution_name": "e2", "input": {}}))
+    second.warning("two with 4111111111111111")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(x["state"], x["execution_name"]) for x in lines] == [
+        ("StartCrawler", "e1"),
+        ("QualityGate", "e2"),
+    ]
+    assert "4111111111111111" not in lines[1]["message"]
