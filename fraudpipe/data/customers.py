@@ -139,7 +139,7 @@ def make_customers(rng: np.random.Generator, n: int, start: np.datetime64) -> Cu
     if n < 1:
         raise ValueError(f"customers must be at least 1, got {n}")
     female = rng.random(n) < 0.55
-    age = np.clip(rng.gamma(5.5, 8.5, size=n) + 16, 17, 95)
+    age = np.clip(rng.gamma(4.0, 7.5, size=n) + 17, 17, 95)  # mean ~47, as the public data
     dob = start - (age * 365.25).astype("timedelta64[D]") - rng.integers(0, 365, n).astype(
         "timedelta64[D]")
     first_idx = np.where(female, rng.integers(0, len(FIRST_NAMES_F), n),
