@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from deploy.cli import register
 from tests.deploy.moto_cfn import extended_cloudformation
 
+#: moto's CloudFormation warns for the types it skips (bucket policy, CSV classifier)
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 REGION = "eu-west-1"
 IMAGE = f"123456789012.dkr.ecr.{REGION}.amazonaws.com/fraudpipe/fp-cli:abc123"
 

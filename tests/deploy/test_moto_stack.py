@@ -32,6 +32,8 @@ from fraudpipe.local import moto_patches
 from tests.deploy.moto_cfn import extended_cloudformation
 
 STACK = "fp-test"
+#: moto's CloudFormation warns for the types it skips (bucket policy, CSV classifier)
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 REGION = "us-east-1"
 CRON = "cron(30 5 * * ? *)"
 
@@ -108,6 +110,13 @@ def test_deploy_run_and_teardown_on_moto(aws: boto3.Session,
     assert (schedule["State"], schedule["ScheduleExpression"]) == ("ENABLED", CRON)
     scheduled_input = json.loads(schedule["Target"]["Input"])
     assert scheduled_input["bucket"] == names.data_bucket and scheduled_input["min_auc"] == 0.8
+    api = aws.client("apigateway")
+    plan = api.get_usage_plans()["items"][0]
+    assert plan["name"] == f"{STACK}-plan" and plan["apiStages"][0]["stage"] == "prod"
+    key = api.get_api_keys()["items"][0]
+    assert key["id"] == outputs["ApiKeyId"] and key["enabled"] is True
+    assert [k["id"] for k in api.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == \
+        [key["id"]]
     s3.head_bucket(Bucket=names.data_bucket)  # (moto's CloudFormation skips its settings)
 
     # WHEN an execution runs with the handlers in-process, in a deployed function's environment
