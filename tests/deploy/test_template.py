@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from pathlib import Path
 
 import pytest
 from cfnlint.api import ManualArgs, lint
@@ -153,3 +155,24 @@ def test_afd_resources_only_with_the_afd_engine() -> None:
 def test_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="engine must be one of"):
         build_template("sagemaker")
+
+
+#: variables the library reads that the stack deliberately leaves unset, with the reason
+LOCAL_ONLY_VARIABLES = {
+    "FRAUDPIPE_TIME_SCALE": "speeds up the local runtime's waits; AWS waits in real time",
+    "FRAUDPIPE_JOB_MODE": "local async jobs only",
+    "FRAUDPIPE_S3A": "local PySpark parity test only",
+    "FRAUDPIPE_DETECTOR_ID": "optional: the execution input and the engine default name it",
+}
+
+
+def test_functions_get_every_variable_the_library_reads() -> None:
+    root = Path(__file__).resolve().parents[2]
+    read = set()
+    for folder in ("fraudpipe", "functions", "glue"):
+        for path in (root / folder).rglob("*.py"):
+            read |= set(re.findall(r"\"(FRAUDPIPE_[A-Z_]+)\"", path.read_text()))
+    assert {"FRAUDPIPE_BACKEND", "FRAUDPIPE_BUCKET"} <= read
+    env = build_template("afd")["Resources"]["CreateModelVersionFunction"]["Properties"][
+        "Environment"]["Variables"]
+    assert read - set(LOCAL_ONLY_VARIABLES) - set(env) == set()
