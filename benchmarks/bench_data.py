@@ -4,7 +4,8 @@ What it measures (best of ``--repeat`` runs where a step is repeated):
 1. generation: ``write_kaggle_files`` for ``--customers`` cards over 2019-2020 -> rows/s;
 2. crawl: the local crawler from start to READY (headers + sample, table into the catalog);
 3. read only: the seconds pyarrow takes merely to read the same two CSVs (the yardstick), and
-   DuckDB's own read of them as text (what the ETL must pay before any transform);
+   DuckDB's own read of them as text (what the ETL must pay before any transform); copy only:
+   DuckDB reading every row and writing it straight back (the floor of any CSV-to-CSV pass);
 4. ETL: the DuckDB ETL (glue/etl.sql) writing training, test, batch and quarantine files,
    and its ratio to the pyarrow read (target: <= 1.5).
 
@@ -93,6 +94,22 @@ def measure_duckdb_read(raw: Path) -> float:
     return seconds
 
 
+def measure_duckdb_copy(raw: Path, out: Path) -> float:
+    """The floor of any CSV-to-CSV pass here: read every row as text and write it back."""
+    import duckdb
+
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    began = time.perf_counter()
+    for path in sorted(raw.glob("*.csv")):
+        con.execute(f"COPY (SELECT * FROM read_csv('{path}', all_varchar = true)) "
+                    f"TO '{out / path.name}' (HEADER true)")
+    seconds = time.perf_counter() - began
+    con.close()
+    return seconds
+
+
 def measure_etl(raw: Path, out: Path) -> tuple[float, dict[str, Any]]:
     from fraudpipe.etl.runner import run_etl
 
@@ -136,10 +153,11 @@ def main() -> int:
         generation = measure_generation(raw, args.customers, args.seed)
         paths = sorted(raw.glob("*.csv"))
         crawl = measure_crawl(root / "ws")
-        reads, duck_reads, etls, summary = [], [], [], {}
+        reads, duck_reads, copies, etls, summary = [], [], [], [], {}
         for run in range(args.repeat):
             reads.append(measure_pyarrow_read(paths))
             duck_reads.append(measure_duckdb_read(raw))
+            copies.append(measure_duckdb_copy(raw, root / f"copy{run}"))
             seconds, summary = measure_etl(raw, root / f"out{run}")
             etls.append(seconds)
     read, etl = _best(reads), _best(etls)
@@ -151,6 +169,7 @@ def main() -> int:
         "crawl_seconds": round(crawl, 3),
         "pyarrow_read_seconds": read,
         "duckdb_read_seconds": _best(duck_reads),
+        "duckdb_copy_seconds": _best(copies),
         "etl_seconds": etl,
         "etl_to_read_ratio": {"best": round(etl["best"] / read["best"], 2),
                               "median": round(etl["median"] / read["median"], 2)},
@@ -181,6 +200,8 @@ def _print(f: dict[str, Any]) -> None:
     table.add_row("read only: pyarrow", _pair(f["pyarrow_read_seconds"]), "1.00x")
     table.add_row("read only: DuckDB (text)", _pair(f["duckdb_read_seconds"]),
                   f"{f['duckdb_read_seconds']['best'] / f['pyarrow_read_seconds']['best']:.2f}x")
+    table.add_row("copy only: DuckDB read + write", _pair(f["duckdb_copy_seconds"]),
+                  f"{f['duckdb_copy_seconds']['best'] / f['pyarrow_read_seconds']['best']:.2f}x")
     table.add_row("ETL (DuckDB, 4 files out)", _pair(f["etl_seconds"]),
                   f"{f['etl_to_read_ratio']['best']:.2f}x (target <= 1.5x)")
     Console().print(table)
