@@ -108,8 +108,11 @@ def _build_image(ecr: Any, names: Any) -> str:
     with tempfile.TemporaryDirectory() as folder:
         context = build_context(Path(folder) / "image")
         tag = context_tag(context)
-        artifacts.push_image(ecr, image_commands(context, repository, tag),
-                             repository.split("/", 1)[0])
+        if artifacts.image_exists(ecr, names, tag):
+            typer.echo(f"image {repository}:{tag} already pushed (code unchanged)")
+        else:
+            artifacts.push_image(ecr, image_commands(context, repository, tag),
+                                 repository.split("/", 1)[0])
     return f"{repository}:{tag}"
 
 

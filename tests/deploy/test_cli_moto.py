@@ -99,3 +99,32 @@ def test_deploy_without_docker_or_image_says_what_to_do(cli: typer.Typer,
     # the repository deploy created for the image is there for the next attempt
     repos = boto3.client("ecr", region_name=REGION).describe_repositories()["repositories"]
     assert [r["repositoryName"] for r in repos] == ["fraudpipe/fp-cli"]
+
+
+@pytest.mark.slow
+def test_unchanged_image_is_not_pushed_again(cli: typer.Typer,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the image of the current code already in the repository (immutable tags)
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from deploy.packaging import build_context, context_tag
+
+    with tempfile.TemporaryDirectory() as folder:
+        tag = context_tag(build_context(Path(folder) / "image"))
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName="fraudpipe/fp-cli")
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"digest": "sha256:" + hashlib.sha256(b"c").hexdigest()}})
+    ecr.put_image(repositoryName="fraudpipe/fp-cli", imageManifest=manifest, imageTag=tag)
+    monkeypatch.setenv("PATH", "/nonexistent")  # a docker call would fail
+    # WHEN deploying without --image-uri THEN no build or push is attempted
+    result = CliRunner().invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION])
+    assert result.exit_code == 0, result.output
+    assert "already pushed (code unchanged)" in result.output
+    function = boto3.client("lambda", region_name=REGION).get_function(
+        FunctionName="fp-cli-predict")
+    assert function["Code"]["ImageUri"].endswith(f"fraudpipe/fp-cli:{tag}")
