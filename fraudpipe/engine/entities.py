@@ -26,15 +26,18 @@ import pandas as pd
 
 from fraudpipe.engine.features import HISTORY_SPAN, CardBase
 
-__all__ = ["CardState", "EntityStore", "Snapshot", "entity_keys"]
+__all__ = ["CardState", "EntityStore", "Snapshot", "entity_key", "entity_keys"]
+
+
+def entity_key(card: str) -> str:
+    """Stable non-reversible key of one card id."""
+    return hashlib.blake2b(str(card).encode(), digest_size=10).hexdigest()
 
 
 def entity_keys(cards: np.ndarray) -> np.ndarray:
-    """Stable non-reversible keys for card ids (hashes each distinct id once)."""
+    """:func:`entity_key` of many card ids (hashes each distinct id once)."""
     uniques, inverse = np.unique(np.asarray(cards, dtype=object).astype(str), return_inverse=True)
-    hashed = np.array(
-        [hashlib.blake2b(u.encode(), digest_size=10).hexdigest() for u in uniques], dtype=object
-    )
+    hashed = np.array([entity_key(u) for u in uniques], dtype=object)
     return hashed[inverse]
 
 

@@ -15,6 +15,7 @@ event) per row, which the entity store and the training snapshot provide.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -153,8 +154,19 @@ def history_features(
     return result
 
 
+@lru_cache(maxsize=64)
+def _code_map(vocabulary: tuple[str, ...]) -> dict[str, float]:
+    return {value: float(code) for code, value in enumerate(vocabulary)}
+
+
 def category_codes(values: np.ndarray, vocabulary: list[str]) -> np.ndarray:
-    """Codes of ``values`` in ``vocabulary`` as floats; unknown or empty values are NaN."""
+    """Codes of ``values`` in ``vocabulary`` as floats; unknown or empty values are NaN.
+
+    A few values (realtime) are looked up in a dict; many (batch) go through pandas.
+    """
+    if len(values) <= 64:
+        lookup = _code_map(tuple(vocabulary))
+        return np.array([lookup.get(v, np.nan) for v in values], dtype=float)
     codes = pd.Categorical(values, categories=vocabulary).codes.astype(float)
     codes[codes < 0] = np.nan
     return codes

@@ -16,7 +16,9 @@ snapshot and updates the entity store with every event it scores.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from fraudpipe.engine.dataset import (
     parse_events,
     read_csv_strings,
 )
-from fraudpipe.engine.entities import CardState, EntityStore, entity_keys
+from fraudpipe.engine.entities import CardState, EntityStore, entity_key, entity_keys
 from fraudpipe.engine.features import CardBase, to_cents
 from fraudpipe.engine.rules import RuleSet, score_variable
 from fraudpipe.errors import DataValidationError
@@ -171,12 +173,7 @@ class Detector:
         event_variables: dict[str, Any],
     ) -> dict[str, Any]:
         """Score one event in AFD's GetEventPrediction shape and record it in the store."""
-        stamp = pd.to_datetime(event_timestamp, utc=True, errors="coerce", format="ISO8601")
-        if pd.isna(stamp):
-            raise DataValidationError(
-                f"event {event_id}: eventTimestamp {event_timestamp!r} is not ISO 8601"
-            )
-        ts = int(stamp.value // 1_000_000_000)
+        ts = _epoch_seconds(event_id, event_timestamp)
         variables = {k: ("" if v is None else str(v)) for k, v in event_variables.items()}
         imputed = [v for v in EVENT_VARIABLES if not variables.get(v, "").strip()]
         numbers: dict[str, np.ndarray] = {}
@@ -188,7 +185,7 @@ class Detector:
                 raise DataValidationError(
                     f"event {event_id}: variable {name} is not a number ({text!r})"
                 ) from exc
-        key = str(entity_keys(np.array([entity_id], dtype=object))[0])
+        key = entity_key(str(entity_id).strip())
         scores: dict[str, np.ndarray] = {}
         store.begin()
         try:
@@ -242,6 +239,18 @@ class Detector:
         matrix = artifact.matrix(np.zeros(k + 1, dtype=np.int64), hist_ts, numeric,
                                  categorical, base)
         return artifact.scores(matrix[-1:], threads=1)
+
+
+def _epoch_seconds(event_id: str, stamp: str) -> int:
+    """Whole seconds since the epoch of an ISO 8601 timestamp (UTC when no offset is given)."""
+    try:
+        parsed = datetime.fromisoformat(str(stamp).strip())
+    except ValueError as exc:
+        raise DataValidationError(
+            f"event {event_id}: eventTimestamp {stamp!r} is not ISO 8601") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return math.floor(parsed.timestamp())
 
 
 def _scores_json(scores: dict[str, np.ndarray], ok: np.ndarray) -> np.ndarray:
