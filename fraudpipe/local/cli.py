@@ -66,23 +66,31 @@ def _refuse(error: InputValidationError) -> typer.Exit:
 
 
 def follow(
-    runtime: Any, name: str, console: Console, quiet: bool = False, seen: int = 0
+    runtime: Any, name: str, console: Console, quiet: bool = False, offset: int = 0
 ) -> dict[str, Any]:
-    """Print each state as it starts and ends until the execution stops; the final record."""
+    """Print each state as it starts and ends until the execution stops; the final record.
+
+    Reads only what was appended to ``events.jsonl`` since the last look (``offset`` bytes).
+    """
     from fraudpipe.local.render import event_line
 
     entered_at: dict[str, str] = {}
     while True:
         record = runtime.describe(name)
-        events = runtime.events(name)
-        for event in events[seen:]:
+        events, offset = runtime.store.events_since(name, offset)
+        for event in events:
             line = event_line(event, entered_at)
             if line and not quiet:
                 console.print(line)
-        seen = len(events)
         if record["status"] != "RUNNING":
             return record
         time.sleep(0.1)
+
+
+def _quiet_handler_logs() -> None:
+    """Handlers log JSON lines (CloudWatch-style); on a terminal only warnings and errors,
+    unless ``POWERTOOLS_LOG_LEVEL`` says otherwise, so ``--json`` output stays parseable."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
 def _summary(ws: Workspace, runtime: Any, record: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +103,11 @@ def _summary(ws: Workspace, runtime: Any, record: dict[str, Any]) -> dict[str, A
         review = review_summary(ws, record["name"])
     except Exception:  # review bookkeeping is optional for the summary
         review = None
-    return summarize(record, runtime.events(record["name"]), review)
+    summary = summarize(record, runtime.events(record["name"]), review)
+    for key in ("batch_output",):  # locally, a path one can open
+        if isinstance(summary.get(key), str) and summary[key].startswith("s3://"):
+            summary[key] = str(ws.local_path(summary[key]))
+    return summary
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool, console: Console) -> None:
@@ -122,11 +134,14 @@ def _run(
     from statemachines.inputs import validate_input
 
     console = _console(as_json)
+    _quiet_handler_logs()
     try:
         data = validate_input(parse_input(input_text))
     except InputValidationError as exc:
         raise _refuse(exc) from exc
     ws = get_workspace()
+    if not quiet:
+        console.print("[dim]preparing raw data (generated once if missing, then reused)...[/]")
     try:
         folder, how = ensure_raw_data(ws, data["bucket"], data["raw_prefix"], raw_dir, customers)
     except FraudpipeError as exc:
@@ -287,6 +302,7 @@ def redrive_command(
 
     ws = get_workspace()
     console = _console(as_json)
+    _quiet_handler_logs()
     with LocalRuntime(ws) as runtime:
         try:
             runtime.redrive(name)
@@ -298,8 +314,8 @@ def redrive_command(
             f"redriving [bold]{name}[/] from {record.get('redrive_from')} "
             f"(redrive #{record.get('redrive_count')})"
         )
-        seen = len(runtime.events(name))
-        record = follow(runtime, name, console, seen=seen)
+        offset = runtime.store.events_path(name).stat().st_size
+        record = follow(runtime, name, console, offset=offset)
         summary = _summary(ws, runtime, record)
     _print_summary(summary, as_json, console)
     raise typer.Exit(0 if record["status"] == "SUCCEEDED" else 1)

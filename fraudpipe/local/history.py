@@ -165,6 +165,24 @@ class ExecutionStore:
                     continue
         return events
 
+    def events_since(self, name: str, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """Events appended after byte ``offset`` (complete lines only) and the new offset."""
+        path = self.events_path(name)
+        if not path.exists():
+            return [], offset
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            chunk = handle.read()
+        end = chunk.rfind(b"\n") + 1
+        events = []
+        for line in chunk[:end].splitlines():
+            if line.strip():
+                try:
+                    events.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        return events, offset + end
+
     def describe(self, name: str) -> dict[str, Any]:
         """The record; a RUNNING one whose owner died is marked ABORTED first."""
         record = self.read_record(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -91,6 +92,7 @@ def scheduler_command(
 
     console = Console(highlight=False)
     ws = get_workspace()
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # handler logs: warnings only
     with LocalRuntime(ws) as runtime:
 
         def start(data: dict[str, Any], name: str) -> str:
