@@ -34,6 +34,7 @@ def _spoil(raw: Path) -> None:
     set_field(test, 7, "trans_num", duplicate)
     spoil_bytes(test, 11, lambda line: line.replace(b"fraud_", b"fraud_\xe9", 1))
     spoil_bytes(test, 15, lambda line: line + b",extra")
+    spoil_bytes(test, 19, lambda line: line.rsplit(b",", 2)[0])
 
 
 def test_spark_job_equals_duckdb(tmp_path: Path) -> None:
@@ -66,7 +67,8 @@ def test_spark_job_equals_duckdb(tmp_path: Path) -> None:
     assert ours[key].values.tolist() == theirs[key].values.tolist()
     assert sorted(ours["reason"]) == sorted([
         "unparseable amount", "negative amount", "unparseable timestamp", "missing label",
-        "unknown label", "duplicate trans_num", "invalid UTF-8", "malformed CSV row"])
+        "unknown label", "duplicate trans_num", "invalid UTF-8", "malformed CSV row",
+        "malformed CSV row"])
     spark_summary = json.loads((spark_dir / "counts.json").read_text())
     for field in ("counts", "output_rows", "quarantine_reasons", "cutoffs"):
         assert spark_summary[field] == duck_summary[field], field

@@ -152,17 +152,19 @@ def test_invalid_utf8_and_malformed_rows_keep_their_row_numbers(raw: Path,
     set_field(path, 40, "amt", "-1")
     spoil_bytes(path, 5, lambda line: line.replace(b"fraud_", b"fraud_\xff\xfe", 1))
     spoil_bytes(path, 9, lambda line: line + b",surplus")
+    spoil_bytes(path, 12, lambda line: line.rsplit(b",", 3)[0])  # three fields short
     summary, out = run(raw, tmp_path / "out")
     quarantine = read(out["quarantine"])
     assert quarantine[["source_file", "row_number", "reason"]].values.tolist() == [
         ["fraudTest.csv", "5", "invalid UTF-8"],
         ["fraudTest.csv", "9", "malformed CSV row"],
+        ["fraudTest.csv", "12", "malformed CSV row"],
         ["fraudTest.csv", "40", "negative amount"],
     ]
     spoilt = quarantine.iloc[0]
     assert spoilt["merchant"].startswith("fraud_") and spoilt["trans_num"]
     counts = summary["counts"]["fraudTest.csv"]
-    assert counts["quarantined"] == 3
+    assert counts["quarantined"] == 4
     assert counts["rows_in"] == len(path.read_bytes().strip().split(b"\n")) - 1
     _invariant(summary)
     test_rows = read(out["test"])
