@@ -55,13 +55,19 @@ def new_execution_name(prefix: str = "run") -> str:
     return f"{prefix}-{stamp}-{uuid.uuid4().hex[:6]}"
 
 
-def function_name_for(placeholder_key: str) -> str:
-    """``StartCrawlerFunctionArn`` -> ``fraudpipe-StartCrawler`` (the local Lambda's name)."""
-    return "fraudpipe-" + placeholder_key.removesuffix("FunctionArn")
+def function_name_for(placeholder_key: str, handler: str) -> str:
+    """``StartCrawlerFunctionArn`` -> ``fraudpipe-StartCrawler-<hash of the handler>``.
+
+    The hash keeps two runtimes of one process that map a placeholder to different handlers
+    (tests do) from sharing one Lambda.
+    """
+    digest = hashlib.sha1(handler.encode()).hexdigest()[:8]
+    return f"fraudpipe-{placeholder_key.removesuffix('FunctionArn')}-{digest}"
 
 
-def function_arn(placeholder_key: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name_for(placeholder_key)}"
+def function_arn(placeholder_key: str, handler: str) -> str:
+    name = function_name_for(placeholder_key, handler)
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
 def pipeline_functions() -> dict[str, str]:
@@ -179,7 +185,9 @@ class LocalRuntime:
     def _ensure_functions(self, keys: set[str]) -> None:
         with _MotoSession.lock:
             missing = [
-                k for k in sorted(keys) if function_name_for(k) not in _MotoSession.functions
+                k
+                for k in sorted(keys)
+                if function_name_for(k, self.functions[k]) not in _MotoSession.functions
             ]
             if not missing:
                 return
@@ -190,7 +198,7 @@ class LocalRuntime:
             lam = self._client("lambda")
             for key in missing:
                 lam.create_function(
-                    FunctionName=function_name_for(key),
+                    FunctionName=function_name_for(key, self.functions[key]),
                     Runtime="python3.11",
                     Role=role,
                     Handler=self.functions[key],
@@ -198,7 +206,7 @@ class LocalRuntime:
                     Timeout=900,
                     MemorySize=1024,
                 )
-                _MotoSession.functions.add(function_name_for(key))
+                _MotoSession.functions.add(function_name_for(key, self.functions[key]))
 
     def _resolve(self, definition_text: str) -> str:
         """Fill the ``${Key}`` placeholders with local Lambda ARNs."""
@@ -209,7 +217,9 @@ class LocalRuntime:
                 f"no local handler for placeholder(s) {', '.join(unknown)} in the definition"
             )
         self._ensure_functions(keys)
-        return _PLACEHOLDER.sub(lambda m: function_arn(m.group(1)), definition_text)
+        return _PLACEHOLDER.sub(
+            lambda m: function_arn(m.group(1), self.functions[m.group(1)]), definition_text
+        )
 
     def _state_machine(self, definition_text: str, fresh: bool = False) -> tuple[str, str]:
         """(name, ARN) of a moto state machine running ``definition_text``."""
