@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,7 +82,7 @@ def trained_registry(
 
 
 @pytest.fixture
-def trained(workspace: Workspace, trained_registry: Path) -> BuiltinEngine:
+def trained(workspace: Workspace, trained_registry: Path) -> Iterator[BuiltinEngine]:
     """A fresh workspace holding a copy of the trained registry (no entity store yet)."""
     shutil.copytree(trained_registry, workspace.registry_dir,
                     ignore=shutil.ignore_patterns("entity_store.sqlite*", ".lock"))

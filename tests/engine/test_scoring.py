@@ -155,3 +155,31 @@ def test_no_active_detector(trained: BuiltinEngine) -> None:
     trained.update_detector_version_status(DETECTOR, "1", "INACTIVE")
     with pytest.raises(NoActiveDetectorError, match="no ACTIVE version"):
         trained.get_active_detector_version(DETECTOR)
+
+
+def test_all_matched_batch_lists_every_matched_rule(
+    trained: BuiltinEngine, data_files: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    # GIVEN an ACTIVE detector version whose rules overlap, in ALL_MATCHED mode
+    rules = [
+        {"ruleId": "scored", "expression": f"${MODEL}_insightscore >= 0", "outcomes": ["seen"]},
+        {"ruleId": "big", "expression": "$amt > 100", "outcomes": ["big", "seen"]},
+    ]
+    created = trained.create_detector_version(
+        DETECTOR, [{"modelId": MODEL, "modelVersionNumber": "1.0"}], rules, "ALL_MATCHED")
+    trained.update_detector_version_status(DETECTOR, created["detectorVersionId"], "ACTIVE")
+    batch = pd.read_csv(data_files[2], dtype=str, keep_default_na=False).head(100)
+    batch.to_csv(tmp_path / "b.csv", index=False)
+    # WHEN the batch is scored
+    out = score_file(trained, tmp_path / "b.csv", tmp_path / "o.csv")
+    # THEN big amounts match both rules, the outcomes are merged without repeats
+    big = batch["amt"].astype(float) > 100
+    assert big.any() and (~big).any()
+    for is_big, outcomes, results in zip(big, out["OUTCOMES"], out["RULE_RESULTS"],
+                                         strict=True):
+        if is_big:
+            assert json.loads(outcomes) == ["seen", "big"]
+            assert json.loads(results) == {"scored": ["seen"], "big": ["big", "seen"]}
+        else:
+            assert json.loads(outcomes) == ["seen"]
+            assert json.loads(results) == {"scored": ["seen"]}
