@@ -128,7 +128,9 @@ def start_batch_prediction(
     job_id = f"{event.execution_name}-batch"
     output = f"s3://{bucket}/batch_output/{event.execution_name}/DetectorBatchResults.csv"
     engine = _engine(event, workspace, client)
-    kwargs = {"history_uri": outputs.get("test")} if engine.name == "builtin" else {}
+    # a sample gets its cards' recent history from the test file; a full batch is that file
+    sample = (event.input.get("batch") or {}).get("mode", "sample") != "full"
+    kwargs = {"history_uri": outputs.get("test")} if engine.name == "builtin" and sample else {}
     engine.create_batch_prediction_job(
         job_id, outputs["batch"], output, str(event.input.get("detector_id") or "fraud_detector"),
         detector.get("detector_version"), **kwargs)
