@@ -257,11 +257,31 @@ def _spark_path(location: str) -> str:
     return location.replace("s3://", "s3a://", 1) if os.environ.get("FRAUDPIPE_S3A") else location
 
 
+def _number_rows(frame: Any) -> Any:
+    """Add ``row_number`` (1-based, file order) without moving rows to one partition.
+
+    The partitions of one CSV are its splits in file order, and
+    ``monotonically_increasing_id`` is ``partition << 33 | index in partition``; so a row's
+    number is the rows of earlier partitions plus its index, all computed where the row is.
+    """
+    from pyspark.sql import functions as F
+
+    frame = frame.withColumn("_part", F.spark_partition_id()).withColumn(
+        "_pos", F.monotonically_increasing_id())
+    sizes = {row["_part"]: row["count"] for row in frame.groupBy("_part").count().collect()}
+    offset, cases = 0, []
+    for part in sorted(sizes):
+        cases.append(f"WHEN {int(part)} THEN {offset}")
+        offset += int(sizes[part])
+    before = F.expr(f"CASE _part {' '.join(cases)} ELSE 0 END") if cases else F.lit(0)
+    index = F.col("_pos") - F.shiftleft(F.col("_part").cast("long"), 33)
+    return frame.withColumn("row_number", before + index + 1).drop("_part", "_pos")
+
+
 def _read_raw(spark: Any, files: list[tuple[str, str, list[str]]]) -> None:
     """Register ``raw_rows``: all columns as strings plus provenance and row flags."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
-    from pyspark.sql.window import Window
 
     frames = []
     for order, (name, location, header) in enumerate(files):
@@ -271,9 +291,7 @@ def _read_raw(spark: Any, files: list[tuple[str, str, list[str]]]) -> None:
                  .option("mode", "PERMISSIVE").option("multiLine", False)
                  .option("columnNameOfCorruptRecord", "_corrupt_record")
                  .option("enforceSchema", True).schema(schema).csv(_spark_path(location)))
-        # file order -> 1-based row number, all in the JVM (no Python workers)
-        frame = frame.withColumn("_position", F.monotonically_increasing_id()).withColumn(
-            "row_number", F.row_number().over(Window.orderBy("_position"))).drop("_position")
+        frame = _number_rows(frame)
         text = F.concat_ws("", *[F.coalesce(F.col(f"`{c}`"), F.lit("")) for c in header])
         frame = (frame
                  .withColumn("bad_encoding", F.instr(text, "\ufffd") > 0)
