@@ -15,6 +15,7 @@ from fraudpipe.api.keys import ensure_api_key
 from fraudpipe.data import write_kaggle_files
 from fraudpipe.review.queue import ReviewQueue
 from fraudpipe.server import create_app
+from tests.api.trained import kaggle_frames
 
 pytestmark = pytest.mark.slow
 
@@ -55,8 +56,9 @@ def test_verdicts_resume_the_execution_and_correct_the_next_training(
     monkeypatch.setenv("FRAUDPIPE_TIME_SCALE", "0.05")
     # GIVEN a year of generated transactions of a few cards in the raw prefix
     raw = workspace.local_path(f"s3://{BUCKET}/input/")
-    _, test_csv = write_kaggle_files(raw, customers=20, start="2019-01-01",
-                                     end="2019-09-30", seed=5)  # fmt: skip
+    span = {"customers": 20, "start": "2019-01-01", "end": "2019-09-30"}
+    *_, seed = kaggle_frames(seed=5, **span)  # a seed whose training part is trainable
+    _, test_csv = write_kaggle_files(raw, seed=seed, **span)
     original = pd.read_csv(test_csv, usecols=["trans_num", "is_fraud", "trans_date_trans_time"],
                            dtype={"trans_num": str})  # fmt: skip
     with LocalRuntime(workspace) as runtime:
