@@ -96,6 +96,7 @@ class _MotoSession:
                 moto_patches.apply()
                 # what every Lambda's environment has; handlers' boto3 clients (moto) need it
                 os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+                moto_patches.clear_client_cache()
                 cls.mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
                 cls.mock.start()
                 cls.functions, cls.machines = set(), {}

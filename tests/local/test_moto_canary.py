@@ -40,6 +40,16 @@ CALLERS = [
         "ExecutionWorker._execution_logic",
         "self._get_evaluation_environment()",
     ),
+    (
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+        "_invoke_lambda_function",
+        "boto_client_for(",
+    ),
+    (
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+        "exec_lambda_function",
+        "boto_client_for(",
+    ),
 ]
 
 
