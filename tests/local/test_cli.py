@@ -93,3 +93,47 @@ def test_schedule_commands(workspace, tmp_path):
     assert bad.exit_code == 2 and "min_auc" in bad.output
     assert runner.invoke(app, ["schedule", "remove", "nightly"]).exit_code == 0
     assert json.loads(runner.invoke(app, ["schedule", "list", "--json"]).stdout) == []
+
+
+def test_start_refuses_invalid_input_and_starts_nothing(workspace):
+    result = runner.invoke(app, ["start", "--input", '{"engine": "sagemaker"}'])
+    assert result.exit_code == 2
+    assert "engine: 'sagemaker' is not one of ['builtin', 'afd']" in result.output
+    assert not (workspace.root / "logs").exists()
+
+
+def test_summary_lines_show_status_model_metrics_outputs_and_review():
+    from fraudpipe.local.render import summary_lines
+
+    lines = "\n".join(
+        summary_lines(
+            {
+                "execution": "run-1",
+                "status": "SUCCEEDED",
+                "model_version": "2.0",
+                "metrics": {"auc": 0.98765, "pr_auc": 0.5},
+                "outcome_counts": {"high_risk": 3},
+                "batch_output": "/ws/out.csv",
+                "report": "/ws/report.html",
+                "review": {
+                    "items": 4,
+                    "pending": 4,
+                    "answered": 0,
+                    "url": "http://127.0.0.1:8000/review",
+                },
+            }
+        )
+    )
+    for text in (
+        "run-1",
+        "SUCCEEDED",
+        "2.0",
+        "0.9877",
+        "0.5000",
+        "high_risk=3",
+        "/ws/out.csv",
+        "/ws/report.html",
+        "review items  4 (pending 4, answered 0)",
+        "http://127.0.0.1:8000/review",
+    ):
+        assert text in lines
