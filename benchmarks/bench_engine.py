@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -120,7 +119,6 @@ def main() -> None:
     files = prepare(args.customers, args.seed)
     if args.reuse:
         ws = get_workspace(files["training"].parent.parent / "workspace")
-        shutil.rmtree(ws.registry_dir / "entity_store.sqlite", ignore_errors=True)
         for leftover in ws.registry_dir.glob("entity_store.sqlite*"):
             leftover.unlink()
     else:
