@@ -34,7 +34,7 @@ COL_GAP = 46
 ROW_GAP = 44
 MARGIN = 24
 LANE_GAP = 14
-LABEL_ROOM = 64  # right of the outermost loop lane, for its label
+LABEL_PAD, LABEL_CHAR = 12, 6.2  # room right of a loop lane for its label (10.5 px text)
 
 
 @dataclass
@@ -310,7 +310,7 @@ def _route(
             (tx, above),
             (tx, target.y),
         ]
-        width = max(width, right + LABEL_ROOM)
+        width = max(width, right + LABEL_PAD + LABEL_CHAR * len(edge.label))
     return width
 
 

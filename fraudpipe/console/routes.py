@@ -112,7 +112,6 @@ def executions_page(
         page=listing,
         status=status,
         statuses=STATUSES,
-        total_all=sum(listing.counts.values()),
     )
 
 
@@ -126,7 +125,8 @@ def executions_fragment(
     status = status.upper() if status else None
     listing = _store(request).page(status, page)
     html = render(
-        "_execution_rows.html", page=listing, status=status, now=datetime.now(UTC)
+        "_execution_rows.html", page=listing, status=status, statuses=STATUSES,
+        now=datetime.now(UTC),
     )
     return JSONResponse({"html": html, "running": listing.running, "counts": listing.counts})
 

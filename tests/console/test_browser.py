@@ -95,21 +95,36 @@ def _wait_until_done(page, expected: str) -> None:
         pytest.fail(f"execution ended {badge.inner_text()}, not {expected}: {detail[:2000]}")
 
 
+def _graph_shot(page, path: Path) -> None:
+    """The whole graph, not only the part scrolled into view."""
+    page.add_style_tag(content=".graph-scroll { max-height: none !important; }")
+    page.locator("svg.graph").screenshot(path=path)
+
+
 def _status_of(page, state: str) -> str:
     classes = page.locator(f'g.state[data-state="{state}"]').get_attribute("class") or ""
     return next((c[3:] for c in classes.split() if c.startswith("st-")), "")
 
 
 def test_start_from_the_form_and_watch_the_graph_reach_succeeded(
-    console: str, page, output_dir: Path
+    console: str, page, chromium, output_dir: Path
 ) -> None:
     _start_from_form(page, console, **SMALL_DATA)
 
     page.locator("g.state.st-running").first.wait_for()  # lights up while it runs
     page.screenshot(path=output_dir / "1-running.png")
+    name = page.url.rsplit("/", 1)[1]
+    listing = chromium.new_page(viewport={"width": 1400, "height": 700})
+    listing.goto(f"{console}/")
+    row = listing.locator("tr", has=listing.locator(f'a[href="/executions/{name}"]'))
+    assert "RUNNING" in row.inner_text()
     _wait_until_done(page, "SUCCEEDED")
+    row.filter(has_text="SUCCEEDED").wait_for()  # the list refreshed itself, no reload
+    assert "Succeeded 1" in listing.locator("nav.filters").inner_text()
+    listing.screenshot(path=output_dir / "4-list.png")
+    listing.close()
     page.screenshot(path=output_dir / "2-succeeded.png")
-    page.locator("svg.graph").screenshot(path=output_dir / "3-succeeded-graph.png")
+    _graph_shot(page, output_dir / "3-succeeded-graph.png")
 
     for state in ("StartCrawler", "StartEtl", "CreateModelVersion", "QualityGate",
                   "DeployDetectorVersion", "GetBatchStatus", "PipelineSucceeded"):
@@ -150,7 +165,7 @@ def test_read_the_cause_of_a_failed_execution_redrive_and_see_it_succeed(
     assert _status_of(page, "PipelineSucceeded") == "succeeded"
     assert page.locator("button#redrive").count() == 0
     page.screenshot(path=output_dir / "2-redriven-succeeded.png")
-    page.locator("svg.graph").screenshot(path=output_dir / "3-redriven-graph.png")
+    _graph_shot(page, output_dir / "3-redriven-graph.png")
 
 
 def test_open_a_model_report_from_the_models_page(
