@@ -105,6 +105,7 @@ def test_start_then_fail_then_redrive_to_success(small: TestClient, workspace: W
     page = small.get(f"/executions/{name}?state=LoadRaw").text
     assert 'id="redrive"' not in page and "ExecutionRedriven" in page
     assert "Visit 2 of 2" in page and '<dd id="fact-redrives">1</dd>' in page
+    assert re.search(r'id="fact-redrive-from">LoadRaw ·', page)
 
 
 def test_redrive_of_a_succeeded_execution_is_refused(

@@ -26,6 +26,7 @@ def test_home_lists_executions_with_links_and_live_refresh(
     names = re.findall(r'href="/executions/(fx-\w+)"', page)
     assert names == ["fx-running", "fx-caught", "fx-failed", "fx-succeeded"]
     assert 'data-running="1"' in page
+    assert 'title="EtlError"' in page  # a failed execution's error is in its row
     assert "refreshes by itself" in page
 
 
