@@ -87,7 +87,9 @@ class Detector:
             if ok.any():
                 raw = self._batch_raw(model.artifact, events, ok, history)
                 scores[model.model_id][ok] = model.artifact.calibration.score(raw)
-        strings = {c: frame[c].to_numpy(dtype=object) for c in EVENT_VARIABLES if c in frame}
+        used = self.rules.used_variables
+        strings = {c: frame[c].to_numpy(dtype=object) for c in EVENT_VARIABLES
+                   if c in frame and c in used}
         numbers = {c: events.numeric[c] for c in NUMERIC_VARIABLES}
         hits = self.rules.matches(self.rule_variables(strings, numbers, scores), n)
         hits[:, ~ok] = False
@@ -304,7 +306,9 @@ def score_batch(
     out = detector.score_frame(frame, f"batch file {input_path.name}", history)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = output_path.with_name(f".{output_path.name}.tmp")
-    pacsv.write_csv(pa.Table.from_pandas(out.astype(str), preserve_index=False), tmp)
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
+    pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
     tmp.replace(output_path)
     counts: dict[str, int] = {}
     for text, n in pd.Series(out["OUTCOMES"]).value_counts().items():

@@ -125,6 +125,11 @@ class RuleSet:
             self.rules.append(Rule(rule_id, expression, list(rule.get("outcomes") or []), tree,
                                    compile_node(tree)))
 
+    @property
+    def used_variables(self) -> set[str]:
+        """Names of the ``$variables`` the rules read (so callers build only those)."""
+        return {str(var.value) for rule in self.rules for var in rule.tree.variables()}
+
     def matches(self, variables: dict[str, Any], n: int) -> np.ndarray:
         """Boolean matrix (rules x events) of the rules that matched, after the mode is applied."""
         hits = np.zeros((len(self.rules), n), dtype=bool)
