@@ -17,6 +17,8 @@ from statemachines.inputs import validate_input
 from statemachines.pipeline import ASL_PATH
 from tests.etl.helpers import make_raw, read
 
+pytestmark = pytest.mark.slow  # each test runs executions on the local Step Functions runtime
+
 OURS = ("StartCrawler", "WaitForCrawler", "GetCrawlerStatus", "CrawlerFinished?",
         "CrawlerFailed", "StartEtl", "WaitForEtl", "GetEtlStatus", "EtlFinished?", "EtlFailed",
         "StartCrawlerFailed", "GetCrawlerStatusFailed", "StartEtlFailed", "GetEtlStatusFailed")
