@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from filelock import FileLock
 
 from fraudpipe.server import create_app
 from fraudpipe.workspace import Workspace, get_workspace
@@ -25,15 +27,26 @@ def client(workspace: Workspace) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def trained_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A registry with a trained, ACTIVE model version and detector version (once per worker)."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("FRAUDPIPE_JOB_MODE", "thread")
-    try:
-        ws = get_workspace(tmp_path_factory.mktemp("console-trained"))
-        train_and_deploy(ws, training_file(ws.root))
-    finally:
-        patch.undo()
-    return ws.registry_dir
+    """A registry with a trained, ACTIVE model version and detector version.
+
+    Trained once per test run: the folder is shared by the xdist workers (the parent of their
+    temporary roots) and the first worker to take the lock trains it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "console-trained"
+    with FileLock(str(shared) + ".lock"):
+        if not (shared / "done").exists():
+            patch = pytest.MonkeyPatch()
+            patch.setenv("FRAUDPIPE_JOB_MODE", "thread")
+            try:
+                shutil.rmtree(shared, ignore_errors=True)
+                ws = get_workspace(shared)
+                ws.ensure(ws.root)
+                train_and_deploy(ws, training_file(ws.root))
+            finally:
+                patch.undo()
+            (shared / "done").touch()
+    return get_workspace(shared).registry_dir
 
 
 @pytest.fixture
