@@ -2,9 +2,10 @@
 --
 -- Why one file: the local and the AWS pipeline must produce the same training, test and batch
 -- files. The statements below use only SQL both engines understand (TRY_CAST, CASE, window
--- functions, md5, concat, replace). Each engine's runner prepares two relations and then runs
+-- functions, concat, replace). Each engine's runner prepares two relations and then runs
 -- the named statements in order, each becoming a view (or a cached table when marked
--- `materialize`) that later statements read:
+-- `materialize`) that later statements read; those marked `output` are written to files.
+-- What the runner provides:
 --
 --   raw_rows      every data row of every raw CSV, all columns as strings, plus
 --                 source_file (file name), file_order (int), row_number (1-based data row),
