@@ -26,6 +26,7 @@ __all__ = ["ExecutionNotFoundError", "ExecutionPage", "ExecutionStore", "Summary
 
 PAGE_SIZE = 50
 HISTORIES_CACHED = 64
+SWEEP_SECONDS = 1.0  # how stale a finished execution's summary may be
 LIVENESS_SECONDS = 2.0  # how often a RUNNING execution's owner process is checked
 TERMINAL = ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT")
 
@@ -90,6 +91,9 @@ class ExecutionStore:
         self._histories: OrderedDict[str, _History] = OrderedDict()
         self._traces: dict[tuple[Any, ...], ExecutionTrace] = {}
         self._checked: dict[str, float] = {}
+        self._swept_mtime, self._swept_at = -1, 0.0
+        self._sorted: list[Summary] = []
+        self._sorted_from: dict[str, tuple[int, Summary]] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -102,37 +106,75 @@ class ExecutionStore:
         return self.root / name
 
     def summaries(self) -> list[Summary]:
-        """Every execution, newest first (re-reading only files that changed)."""
+        """Every execution, newest first (re-reading only files that changed).
+
+        A full sweep stats every ``execution.json``; between sweeps (at most
+        ``SWEEP_SECONDS`` apart, sooner when an execution folder is added or removed) only the
+        RUNNING executions are looked at again, since only they change without a redrive.
+        """
         try:
-            entries = list(os.scandir(self.root))
+            folder_mtime = os.stat(self.root).st_mtime_ns
         except FileNotFoundError:
             return []
-        fresh: dict[str, tuple[int, Summary]] = {}
-        for entry in entries:
-            if not entry.is_dir():
-                continue
-            record_path = os.path.join(entry.path, "execution.json")
-            try:
-                mtime = os.stat(record_path).st_mtime_ns
-            except FileNotFoundError:
-                continue
-            cached = self._summaries.get(entry.name)
-            if cached is not None and cached[0] == mtime:
-                fresh[entry.name] = cached
-                continue
-            record = _read_record(Path(record_path))
-            if record is not None:
-                fresh[entry.name] = (mtime, Summary.from_record(entry.name, record))
+        now = time.monotonic()
+        with self._lock:
+            recent = (folder_mtime == self._swept_mtime
+                      and now - self._swept_at < SWEEP_SECONDS)
+            known = dict(self._summaries)
+        if recent:
+            fresh = self._refresh(known, [n for n, (_, s) in known.items()
+                                          if s.status == "RUNNING"])
+        else:
+            fresh = self._sweep(known)
+            with self._lock:
+                self._swept_mtime, self._swept_at = folder_mtime, now
         with self._lock:
             self._summaries = fresh
         if any(summary.status == "RUNNING" for _, summary in fresh.values()):
             fresh = self._check_running(fresh)
-        oldest = datetime.min.replace(tzinfo=UTC)
-        return sorted(
-            (summary for _, summary in fresh.values()),
-            key=lambda s: (s.start or oldest, s.name),
-            reverse=True,
-        )
+        if fresh is not self._sorted_from:
+            oldest = datetime.min.replace(tzinfo=UTC)
+            self._sorted = sorted(
+                (summary for _, summary in fresh.values()),
+                key=lambda s: (s.start or oldest, s.name),
+                reverse=True,
+            )
+            self._sorted_from = fresh
+        return self._sorted
+
+    def _sweep(self, known: dict[str, tuple[int, Summary]]) -> dict[str, tuple[int, Summary]]:
+        try:
+            names = [e.name for e in os.scandir(self.root) if e.is_dir()]
+        except FileNotFoundError:
+            return {}
+        return self._refresh({n: known[n] for n in names if n in known}, names, full=True)
+
+    def _refresh(
+        self, known: dict[str, tuple[int, Summary]], names: list[str], full: bool = False
+    ) -> dict[str, tuple[int, Summary]]:
+        """Re-read the records of ``names`` whose file changed.
+
+        Returns the current summaries object itself when nothing changed, so the sorted list
+        made from it can be reused.
+        """
+        current = self._summaries
+        fresh = dict(known)
+        changed = full and len(fresh) != len(current)  # a folder disappeared
+        for name in names:
+            record_path = self.root / name / "execution.json"
+            try:
+                mtime = os.stat(record_path).st_mtime_ns
+            except FileNotFoundError:
+                changed |= fresh.pop(name, None) is not None
+                continue
+            cached = fresh.get(name)
+            if cached is not None and cached[0] == mtime:
+                continue
+            record = _read_record(record_path)
+            if record is not None:
+                fresh[name] = (mtime, Summary.from_record(name, record))
+                changed = True
+        return fresh if changed else current
 
     def _check_running(self, fresh: dict[str, tuple[int, Summary]]) -> dict[str, tuple]:
         """RUNNING executions whose process died read as ABORTED (the runtime records it)."""
@@ -158,7 +200,8 @@ class ExecutionStore:
         except Exception:  # a record being rewritten: look again next time
             return False
 
-    def _reread(self, fresh: dict[str, tuple[int, Summary]]) -> dict[str, tuple]:
+    def _reread(self, known: dict[str, tuple[int, Summary]]) -> dict[str, tuple]:
+        fresh = dict(known)
         for name in list(fresh):
             record_path = self.root / name / "execution.json"
             record = _read_record(record_path)

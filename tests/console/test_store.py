@@ -126,3 +126,24 @@ def test_running_execution_whose_process_died_reads_aborted(workspace: Workspace
 
     assert summary.status == "ABORTED"
     assert ExecutionStore(workspace).events("orphan")[-1]["type"] == "ExecutionAborted"
+
+
+def test_finished_executions_are_re_read_at_the_next_sweep(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fraudpipe.console import store as store_module
+
+    done = pipeline_run("done", "succeeded")
+    folder = done.save(workspace)
+    store = ExecutionStore(workspace)
+    assert store.page().items[0].status == "SUCCEEDED"
+    record = json.loads((folder / "execution.json").read_text())
+    record.update(status="RUNNING", redrive_count=1, stop_date=None)  # redriven elsewhere
+    (folder / "execution.json").write_text(json.dumps(record))
+
+    monkeypatch.setattr(store_module, "SWEEP_SECONDS", 0.0)
+    summary = store.page().items[0]
+
+    assert (summary.status, summary.redrive_count) == ("RUNNING", 1)
+    pipeline_run("newer", "succeeded", start=T0 + timedelta(hours=1)).save(workspace)
+    assert [s.name for s in store.page().items] == ["newer", "done"]
