@@ -82,7 +82,11 @@ def _layout(request: Request, name: str) -> GraphLayout:
     if key not in cache:
         if len(cache) > 32:
             cache.clear()
-        cache[key] = layout_definition(json.loads(text))
+        try:
+            definition = json.loads(text)
+        except json.JSONDecodeError:  # a damaged copy: draw nothing rather than fail the page
+            definition = {"StartAt": "", "States": {}}
+        cache[key] = layout_definition(definition)
     return cache[key]
 
 

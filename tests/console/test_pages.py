@@ -116,3 +116,15 @@ def test_static_assets_ship_with_the_package(client: TestClient) -> None:
         assert client.get(asset).status_code == 200
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in page
+
+
+def test_a_damaged_definition_still_shows_the_history(
+    client: TestClient, workspace: Workspace
+) -> None:
+    folder = pipeline_run("damaged", "failed").save(workspace)
+    (folder / "definition.asl.json").write_text("{not json")
+
+    page = client.get("/executions/damaged")
+
+    assert page.status_code == 200
+    assert "raw file fraudTrain.csv: no such file" in page.text and "TaskStateEntered" in page.text
