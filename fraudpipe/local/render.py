@@ -102,7 +102,8 @@ def states_table(states: list[dict[str, Any]]) -> Table:
 
 def executions_table(records: list[dict[str, Any]]) -> Table:
     table = Table(title="executions")
-    for column in ("name", "status", "started", "stopped", "redrives"):
+    table.add_column("name", no_wrap=True)
+    for column in ("status", "started", "stopped", "redrives"):
         table.add_column(column)
     for record in records:
         table.add_row(

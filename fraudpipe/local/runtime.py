@@ -33,7 +33,13 @@ from fraudpipe.local.history import ExecutionStore, now_iso, process_start_ticks
 from fraudpipe.local.redrive import REDRIVABLE, plan_redrive
 from fraudpipe.workspace import Workspace, get_workspace
 
-__all__ = ["ExecutionNotRedrivableError", "LocalRuntime", "RuntimeSetupError", "new_execution_name"]
+__all__ = [
+    "ExecutionAlreadyExistsError",
+    "ExecutionNotRedrivableError",
+    "LocalRuntime",
+    "RuntimeSetupError",
+    "new_execution_name",
+]
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -43,6 +49,10 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 class ExecutionNotRedrivableError(FraudpipeError):
     """Only FAILED, TIMED_OUT or ABORTED executions can be redriven."""
+
+
+class ExecutionAlreadyExistsError(FraudpipeError):
+    """An execution of that name exists in the workspace (names are unique, as on AWS)."""
 
 
 class RuntimeSetupError(FraudpipeError):
@@ -250,7 +260,9 @@ class LocalRuntime:
             data = self.validator(data)
         name = name or new_execution_name()
         if self.store.exists(name):
-            raise FraudpipeError(f"an execution named {name!r} already exists in this workspace")
+            raise ExecutionAlreadyExistsError(
+                f"an execution named {name!r} already exists in this workspace"
+            )
         self._ensure_session()
         sm_name, sm_arn = self._state_machine(self.definition_text)
         record = {

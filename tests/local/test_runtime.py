@@ -11,7 +11,11 @@ import pytest
 
 from fraudpipe.local.history import ExecutionStore
 from fraudpipe.local.redrive import plan_redrive
-from fraudpipe.local.runtime import ExecutionNotRedrivableError, LocalRuntime
+from fraudpipe.local.runtime import (
+    ExecutionAlreadyExistsError,
+    ExecutionNotRedrivableError,
+    LocalRuntime,
+)
 from fraudpipe.local.summary import state_runs
 from tests.local.handlers import calls
 
@@ -185,7 +189,7 @@ def test_duplicate_name_is_refused(make_runtime):
         definition={"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, functions={}
     )
     runtime.run({}, name="same", timeout=30)
-    with pytest.raises(Exception, match="already exists"):
+    with pytest.raises(ExecutionAlreadyExistsError, match="already exists"):
         runtime.start_execution({}, name="same")
 
 
