@@ -9,6 +9,7 @@ is reported as ``path: reason``, all at once.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from datetime import datetime
@@ -106,10 +107,11 @@ def validate_input(raw: dict[str, Any] | None) -> dict[str, Any]:
         f"{_path(error.absolute_path)}: {error.message}"
         for error in sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.path)))
     ]
-    if problems:
-        raise InputValidationError(problems)
     data = _fill_defaults(copy.deepcopy(raw), schema)
-    problems = _cross_field_problems(data)
+    # cross-field checks too, so that every problem is reported at once (values of the wrong
+    # type can make them fail: the schema has reported those already)
+    with contextlib.suppress(TypeError, AttributeError):
+        problems += [p for p in _cross_field_problems(data) if p not in problems]
     if problems:
         raise InputValidationError(problems)
     if data.get("model_version") is not None:

@@ -96,3 +96,10 @@ def test_rules_thresholds_or_rule_list():
 
 def test_non_object_input_is_refused():
     assert _problems([1, 2]) == ["(input): must be a JSON object, not list"]  # type: ignore[arg-type]
+
+
+def test_schema_and_cross_field_problems_are_reported_together():
+    problems = _problems({"mode": "update", "review": {"min": 950, "wait": "yes"}})
+    assert "review.wait: 'yes' is not of type 'boolean'" in problems
+    assert "review.min: must be <= review.max" in problems
+    assert "model_version: required when mode is 'update' (the major to update)" in problems
