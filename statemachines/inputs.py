@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from fraudpipe.errors import InputValidationError
 
@@ -36,6 +36,21 @@ def _path(parts: Any) -> str:
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "(input)"
+
+
+def _describe(error: ValidationError) -> str:
+    """``path: reason``; for a value matching none of several shapes, the closest shape's reason."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        # the shapes whose type matched failed for a reason worth showing; "not of type" of the
+        # other shapes is noise
+        # other shapes is noise; the deepest remaining error is the most specific
+        relevant = [e for e in error.context if e.validator != "type" or e.relative_path]
+        closest = max(
+            relevant or error.context,
+            key=lambda e: (len(e.absolute_path), e.validator != "additionalProperties"),
+        )
+        return f"{_path(closest.absolute_path)}: {closest.message}"
+    return f"{_path(error.absolute_path)}: {error.message}"
 
 
 def _fill_defaults(value: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +119,7 @@ def validate_input(raw: dict[str, Any] | None) -> dict[str, Any]:
     schema = load_schema()
     validator = Draft202012Validator(schema)
     problems = [
-        f"{_path(error.absolute_path)}: {error.message}"
+        _describe(error)
         for error in sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.path)))
     ]
     data = _fill_defaults(copy.deepcopy(raw), schema)

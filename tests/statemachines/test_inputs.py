@@ -103,3 +103,10 @@ def test_schema_and_cross_field_problems_are_reported_together():
     assert "review.wait: 'yes' is not of type 'boolean'" in problems
     assert "review.min: must be <= review.max" in problems
     assert "model_version: required when mode is 'update' (the major to update)" in problems
+
+
+def test_rules_problems_name_the_closest_shape():
+    assert _problems({"rules": {"high_risk_above": "a", "medium_risk_above": 1}}) == [
+        "rules.high_risk_above: 'a' is not of type 'number'"]
+    assert _problems({"rules": [{"rule_id": "x", "expression": "", "outcomes": ["a"]}]}) == [
+        "rules[0].expression: '' should be non-empty"]
