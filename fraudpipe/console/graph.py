@@ -51,6 +51,7 @@ class Node:
     height: float = NODE_H
     dummy: bool = False
     comment: str = ""
+    callback: bool = False  # waits for a task token (e.g. for reviewers' verdicts)
 
     @property
     def cx(self) -> float:
@@ -214,7 +215,8 @@ def layout_definition(definition: dict[str, Any]) -> GraphLayout:
     layer = _layers(order, forward)
     nodes = {
         name: Node(name, str(s.get("Type", "?")), layer[name], order[name],
-                   comment=str(s.get("Comment", "")))
+                   comment=str(s.get("Comment", "")),
+                   callback=str(s.get("Resource", "")).endswith(".waitForTaskToken"))
         for name, s in states.items()
     }
     chains = _insert_dummies(nodes, edges)

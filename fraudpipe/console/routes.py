@@ -159,6 +159,10 @@ def execution_page(
     start = trace.started_at or parse_time(record.get("start_date"))
     stop = parse_time(record.get("stop_date")) if status != "RUNNING" else None
     context = _state_context(layout, trace, state, now) if state else {}
+    waiting = [
+        name for name, st in trace.state_status().items()
+        if st == "running" and name in layout.nodes and layout.nodes[name].callback
+    ] if status == "RUNNING" else []
     return _page(
         request,
         "execution.html",
@@ -175,6 +179,7 @@ def execution_page(
         legend=LEGEND,
         can_redrive=status in ("FAILED", "ABORTED", "TIMED_OUT"),
         problem=runner.problem(name),
+        waiting=waiting,
         **context,
     )
 

@@ -98,6 +98,7 @@ def _label_anchor(edge: Edge) -> tuple[float, float]:
 def _node(node: Node, status: str, visits: int, selected: bool, start: bool) -> str:
     name = node.name if len(node.name) <= _MAX_NAME else node.name[: _MAX_NAME - 1] + "…"
     radius = NODE_RADIUS.get(node.type, 6)
+    kind = f"{node.type} (waits for callback)" if node.callback else node.type
     classes = f"state st-{escape(status)} type-{escape(node.type)}"
     classes += " selected" if selected else ""
     title = escape(f"{node.name} ({node.type})" + (f"\n{node.comment}" if node.comment else ""))
@@ -119,7 +120,7 @@ def _node(node: Node, status: str, visits: int, selected: bool, start: bool) -> 
         f'<rect x="{node.x:.1f}" y="{node.y:.1f}" width="{node.width:.0f}" '
         f'height="{node.height:.0f}" rx="{radius}"/>'
         f'<text class="name" x="{node.cx:.1f}" y="{node.y + 20:.1f}">{escape(name)}</text>'
-        f'<text class="type" x="{node.cx:.1f}" y="{node.y + 36:.1f}">{escape(node.type)}</text>'
+        f'<text class="type" x="{node.cx:.1f}" y="{node.y + 36:.1f}">{escape(kind)}</text>'
         f"{badge}</g></a>"
     )
 

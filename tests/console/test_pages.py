@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
 from fraudpipe.workspace import Workspace
-from tests.console.fakes import T0, pipeline_run
+from tests.console.fakes import T0, HistoryWriter, pipeline_run
 
 
 def _seed(ws: Workspace) -> None:
@@ -128,3 +129,18 @@ def test_a_damaged_definition_still_shows_the_history(
 
     assert page.status_code == 200
     assert "raw file fraudTrain.csv: no such file" in page.text and "TaskStateEntered" in page.text
+
+
+def test_a_state_waiting_for_reviewers_links_to_the_review_queue(
+    client: TestClient, workspace: Workspace
+) -> None:
+    definition = json.dumps({"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "End": True}}})
+    history = HistoryWriter("asking")
+    history.enter("Ask")
+    history.save(workspace, definition)
+
+    page = client.get("/executions/asking").text
+
+    assert 'id="waiting-callback"' in page and 'href="/review"' in page
