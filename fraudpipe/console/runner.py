@@ -62,8 +62,9 @@ def parse_input_text(text: str) -> dict[str, Any]:
 def locate_problem(text: str, problem: str) -> int | None:
     """The line of ``text`` a ``path: reason`` problem is about (1-based), if it can be found.
 
-    Follows the path's keys in order through the JSON text, so ``review.min`` points at the
-    ``"min"`` inside ``"review"``; a JSON syntax problem already names its line.
+    Follows the path's keys through the JSON text at their nesting depth, so ``mode`` is the
+    top-level key and ``batch.mode`` the one inside ``batch``; a JSON syntax problem already
+    names its line.
     """
     if problem.startswith("(JSON) line "):
         number = problem.removeprefix("(JSON) line ").split(",", 1)[0]
@@ -71,16 +72,46 @@ def locate_problem(text: str, problem: str) -> int | None:
     path, _, reason = problem.partition(": ")
     if path in ("(input)", "(root)"):
         quoted = reason.split("'")
-        keys = [quoted[1]] if "unexpected" in reason and len(quoted) > 2 else []
+        parts = [quoted[1]] if "unexpected" in reason and len(quoted) > 2 else []
     else:
-        keys = [k for k in path.replace("[", ".").replace("]", "").split(".") if k]
-    position, found = 0, None
-    for key in keys:
-        index = text.find(f'"{key}"', position)
-        if index < 0:
+        parts = [k for k in path.replace("[", ".").replace("]", "").split(".") if k]
+    keys = _object_keys(text)
+    depth, position, found = 1, 0, None
+    for part in parts:
+        if part.isdigit():  # an array index: one level deeper, any element
+            depth += 1
+            continue
+        match = next((at for d, key, at in keys if d == depth and key == part and at >= position),
+                     None)
+        if match is None:
             break
-        position, found = index + len(key) + 2, index
+        depth, position, found = depth + 1, match, match
     return None if found is None else text.count("\n", 0, found) + 1
+
+
+def _object_keys(text: str) -> list[tuple[int, str, int]]:
+    """``(depth, key, offset)`` of every object key in a JSON text (tolerates broken JSON)."""
+    keys: list[tuple[int, str, int]] = []
+    containers: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "{[":
+            containers.append(char)
+        elif char in "}]" and containers:
+            containers.pop()
+        elif char == '"':
+            end = index + 1
+            while end < len(text) and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            after = end + 1
+            while after < len(text) and text[after] in " \t\r\n":
+                after += 1
+            if containers and containers[-1] == "{" and text[after : after + 1] == ":":
+                keys.append((len(containers), text[index + 1 : end], index))
+            index = end
+        index += 1
+    return keys
 
 
 class ConsoleRunner:
