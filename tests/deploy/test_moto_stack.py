@@ -18,6 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 from moto import mock_aws
+from moto.events.models import EventPattern
 from moto.moto_api import state_manager
 
 from deploy import artifacts
@@ -63,6 +64,20 @@ def _put_raw_files(s3: object, bucket: str) -> None:
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
         s3.put_object(Bucket=bucket, Key=f"input/{name}", Body=buffer.getvalue().encode())
+
+
+def _a2i_event(status: str) -> dict:
+    """The shape of the event A2I sends to EventBridge when a human loop changes status."""
+    return {"version": "0", "id": "5c5b4e6a-0000-0000-0000-000000000000",
+            "detail-type": "SageMaker A2I HumanLoop Status Change", "source": "aws.sagemaker",
+            "account": "123456789012", "time": "2026-11-24T17:00:00Z", "region": REGION,
+            "resources": [], "detail": {
+                "creationTime": "2026-11-24T16:00:00Z", "humanLoopName": "loop-1",
+                "humanLoopArn": f"arn:aws:sagemaker:{REGION}:123456789012:human-loop/loop-1",
+                "flowDefinitionArn": f"arn:aws:sagemaker:{REGION}:123456789012:"
+                                     "flow-definition/fraud-review",
+                "humanLoopStatus": status,
+                "humanLoopOutput": {"outputS3Uri": "s3://b/review/loop-1/output.json"}}}
 
 
 def _wait(session: boto3.Session, name: str, timeout: float = 60) -> dict:
@@ -117,6 +132,13 @@ def test_deploy_run_and_teardown_on_moto(aws: boto3.Session,
     assert key["id"] == outputs["ApiKeyId"] and key["enabled"] is True
     assert [k["id"] for k in api.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == \
         [key["id"]]
+    events = aws.client("events")
+    rule = events.list_rules()["Rules"][0]
+    target = events.list_targets_by_rule(Rule=rule["Name"])["Targets"][0]
+    assert target["Arn"] == functions[f"{STACK}-resume-review"]["FunctionArn"]
+    pattern = EventPattern.load(rule["EventPattern"])  # moto lacks TestEventPattern
+    assert pattern.matches_event(_a2i_event("Completed"))
+    assert not pattern.matches_event(_a2i_event("InProgress"))
     s3.head_bucket(Bucket=names.data_bucket)  # (moto's CloudFormation skips its settings)
 
     # WHEN an execution runs with the handlers in-process, in a deployed function's environment
