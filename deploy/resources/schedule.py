@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.cfn import assume_role, policy, ref, statement
+from deploy.cfn import assume_role, policy, ref, statement, sub
 from deploy.resources.context import STATE_MACHINE, Context
 
 __all__ = ["resources"]
@@ -23,6 +23,7 @@ def resources(ctx: Context) -> dict[str, Any]:
         "Policies": [policy("start-pipeline", [
             statement("StartPipeline", ["states:StartExecution"], [ref(STATE_MACHINE)])])]}}
     schedule = {"Type": "AWS::Scheduler::Schedule", "Properties": {
+        "Name": sub("${AWS::StackName}-run"),
         "Description": "Runs the fraudpipe pipeline",
         "ScheduleExpression": ref("ScheduleExpression"),
         "ScheduleExpressionTimezone": "UTC",
