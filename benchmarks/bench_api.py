@@ -272,17 +272,28 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(drive(port, key, paths, rate=50, seconds=1))
             floor = asyncio.run(sequential(port, key, paths))
             floor["capacity_rps"] = asyncio.run(capacity(port, key, paths[1000:]))
+            load_before = os.getloadavg()
             results = [asyncio.run(drive(port, key, paths, rate, args.seconds))
                        for rate in args.rates]  # fmt: skip
+            # the same schedule with requests refused before scoring: the HTTP stack alone
+            reference = [asyncio.run(drive(port, key, ["/predict?amt=1"], rate, 5))
+                         for rate in args.rates]  # fmt: skip
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
     print_table(results, floor)
+    print("reference, 400 answers without scoring (5 s each):")
+    for r in reference:
+        print(f"  {r['rate']:>5.0f}/s  p50 {_ms(r['p50_ms'])} ms  p99 {_ms(r['p99_ms'])} ms  "
+              f"timeouts {r['statuses'].get('TimeoutError', 0)}")
+    print(f"load average before / after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     figures = {"benchmark": "bench_api", "endpoint": "GET /predict", "transport": "loopback",
                "server": "fraudpipe serve (uvicorn, 1 process)", "cpus": os.cpu_count(),
-               "load_average_at_end": os.getloadavg(), "sequential": floor,
-               "results": results}  # fmt: skip
+               "load_average_before": load_before, "load_average_at_end": os.getloadavg(),
+               "sequential": floor, "results": results,
+               "reference_400_without_scoring": reference}  # fmt: skip
     OUTPUT.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"figures written to {OUTPUT.relative_to(ROOT)}")
     return 0
