@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError
@@ -80,7 +81,20 @@ class EventFrame:
 
 
 def _to_number(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(numbers, empty, invalid)`` for a column of strings."""
+    """``(numbers, empty, invalid)`` for a column of strings.
+
+    Arrow's cast is tried first (several times faster on a big file); a column with a value it
+    refuses goes through pandas, which marks just the bad cells.
+    """
+    try:
+        text = pc.utf8_trim_whitespace(pa.array(values, type=pa.string()))
+        empty_arrow = pc.equal(text, "")
+        numbers_arrow = pc.cast(pc.if_else(empty_arrow, None, text), pa.float64())
+        numbers = numbers_arrow.to_numpy(zero_copy_only=False)
+        empty = empty_arrow.to_numpy(zero_copy_only=False)
+        return numbers, empty, np.isnan(numbers) & ~empty
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
     text = values.str.strip()
     empty = (text == "").to_numpy()
     numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float)
