@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -12,12 +15,27 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from deploy.cli import register
+from deploy.packaging import build_context, context_tag
 from tests.deploy.moto_cfn import extended_cloudformation
 
 #: moto's CloudFormation warns for the types it skips (bucket policy, CSV classifier)
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 REGION = "eu-west-1"
 IMAGE = f"123456789012.dkr.ecr.{REGION}.amazonaws.com/fraudpipe/fp-cli:abc123"
+
+
+def _push_current_image() -> str:
+    """Put an image tagged like the current code into the stack's repository; its tag."""
+    with tempfile.TemporaryDirectory() as folder:
+        tag = context_tag(build_context(Path(folder) / "image"))
+    ecr = boto3.client("ecr", region_name=REGION)
+    ecr.create_repository(repositoryName="fraudpipe/fp-cli")
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"digest": "sha256:" + hashlib.sha256(b"c").hexdigest()}})
+    ecr.put_image(repositoryName="fraudpipe/fp-cli", imageManifest=manifest, imageTag=tag)
+    return tag
 
 
 @pytest.fixture
@@ -30,7 +48,8 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer]:
 
 
 @pytest.mark.slow
-def test_deploy_update_and_teardown_commands(cli: typer.Typer, tmp_path) -> None:
+def test_deploy_update_and_teardown_commands(cli: typer.Typer, tmp_path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
     # GIVEN a first deploy without a schedule
     first = runner.invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION,
@@ -43,13 +62,20 @@ def test_deploy_update_and_teardown_commands(cli: typer.Typer, tmp_path) -> None
     scheduler = boto3.client("scheduler", region_name=REGION)
     assert scheduler.get_schedule(Name="fp-cli-run")["State"] == "DISABLED"
 
-    # WHEN deployed again with a schedule and an input: the stack is updated
+    # WHEN deployed again with a schedule and an input, without --image-uri, the image of the
+    # current code being already in the repository (immutable tags): the stack is updated and
+    # nothing is built or pushed (no docker on PATH)
+    tag = _push_current_image()
+    monkeypatch.setenv("PATH", "/nonexistent")
     run = tmp_path / "run.json"
     run.write_text(json.dumps({"min_auc": 0.85, "batch": {"mode": "full"}}))
     second = runner.invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION,
-                                 "--image-uri", IMAGE, "--schedule", "rate(1 day)",
-                                 "--input", str(run)])
+                                 "--schedule", "rate(1 day)", "--input", str(run)])
     assert second.exit_code == 0, second.output
+    assert "already pushed (code unchanged)" in second.output
+    function = boto3.client("lambda", region_name=REGION).get_function(
+        FunctionName="fp-cli-predict")
+    assert function["Code"]["ImageUri"].endswith(f"fraudpipe/fp-cli:{tag}")
     schedule = scheduler.get_schedule(Name="fp-cli-run")
     assert (schedule["State"], schedule["ScheduleExpression"]) == ("ENABLED", "rate(1 day)")
     assert json.loads(schedule["Target"]["Input"])["batch"]["mode"] == "full"
@@ -99,32 +125,3 @@ def test_deploy_without_docker_or_image_says_what_to_do(cli: typer.Typer,
     # the repository deploy created for the image is there for the next attempt
     repos = boto3.client("ecr", region_name=REGION).describe_repositories()["repositories"]
     assert [r["repositoryName"] for r in repos] == ["fraudpipe/fp-cli"]
-
-
-@pytest.mark.slow
-def test_unchanged_image_is_not_pushed_again(cli: typer.Typer,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN the image of the current code already in the repository (immutable tags)
-    import hashlib
-    import tempfile
-    from pathlib import Path
-
-    from deploy.packaging import build_context, context_tag
-
-    with tempfile.TemporaryDirectory() as folder:
-        tag = context_tag(build_context(Path(folder) / "image"))
-    ecr = boto3.client("ecr", region_name=REGION)
-    ecr.create_repository(repositoryName="fraudpipe/fp-cli")
-    manifest = json.dumps({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"digest": "sha256:" + hashlib.sha256(b"c").hexdigest()}})
-    ecr.put_image(repositoryName="fraudpipe/fp-cli", imageManifest=manifest, imageTag=tag)
-    monkeypatch.setenv("PATH", "/nonexistent")  # a docker call would fail
-    # WHEN deploying without --image-uri THEN no build or push is attempted
-    result = CliRunner().invoke(cli, ["deploy", "--stack", "fp-cli", "--region", REGION])
-    assert result.exit_code == 0, result.output
-    assert "already pushed (code unchanged)" in result.output
-    function = boto3.client("lambda", region_name=REGION).get_function(
-        FunctionName="fp-cli-predict")
-    assert function["Code"]["ImageUri"].endswith(f"fraudpipe/fp-cli:{tag}")
