@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from fraudpipe.engine.artifact import ModelArtifact
@@ -94,7 +95,7 @@ class Detector:
         hits = self.rules.matches(self.rule_variables(strings, numbers, scores), n)
         hits[:, ~ok] = False
         out = frame.copy()
-        out["MODEL_SCORES"] = _scores_json(scores, ok)
+        out["MODEL_SCORES"] = _scores_json(scores, ok).to_numpy()
         out["OUTCOMES"], out["RULE_RESULTS"] = self._rule_json(hits)
         out.loc[~ok, ["MODEL_SCORES", "OUTCOMES", "RULE_RESULTS"]] = ["{}", "[]", "{}"]
         out["STATUS"] = np.where(ok, "SUCCESS", events.error.astype(str))
@@ -255,14 +256,16 @@ def _epoch_seconds(event_id: str, stamp: str) -> int:
     return math.floor(parsed.timestamp())
 
 
-def _scores_json(scores: dict[str, np.ndarray], ok: np.ndarray) -> np.ndarray:
-    """``{"fraud_model": 753.0}`` per row, built with vectorised string operations."""
-    parts = None
+def _scores_json(scores: dict[str, np.ndarray], ok: np.ndarray) -> pd.Series:
+    """``{"fraud_model": 753.0}`` per row, joined by Arrow (scores are whole numbers)."""
+    pieces: list[Any] = []
     for model_id, values in scores.items():
-        text = np.char.add(f'"{model_id}": ', np.where(ok, values, 0).astype(str))
-        parts = text if parts is None else np.char.add(np.char.add(parts, ", "), text)
-    assert parts is not None
-    return np.char.add(np.char.add("{", parts), "}").astype(object)
+        whole = pa.array(np.where(ok, values, 0).astype(np.int64))
+        pieces += [", " if pieces else "{", json.dumps(model_id), ": ",
+                   pc.cast(whole, pa.string()), ".0"]
+    pieces.append("}")
+    joined = pc.binary_join_element_wise(*pieces, "")
+    return pd.Series(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _history_events(
