@@ -16,6 +16,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -111,9 +112,13 @@ def test_start_from_the_form_and_watch_the_graph_reach_succeeded(
 ) -> None:
     _start_from_form(page, console, **SMALL_DATA)
 
-    page.locator("g.state.st-running").first.wait_for()  # lights up while it runs
+    running = page.locator("g.state.st-running").first
+    running.wait_for()  # lights up while it runs
+    clicked = running.get_attribute("data-state")
+    running.click()  # its details open beside the graph and stay open through the reload
+    page.locator(f'#detail .state-detail[data-state="{clicked}"]').wait_for()
     page.screenshot(path=output_dir / "1-running.png")
-    name = page.url.rsplit("/", 1)[1]
+    name = urlsplit(page.url).path.rsplit("/", 1)[1]
     listing = chromium.new_page(viewport={"width": 1400, "height": 700})
     listing.goto(f"{console}/")
     row = listing.locator("tr", has=listing.locator(f'a[href="/executions/{name}"]'))
@@ -130,9 +135,12 @@ def test_start_from_the_form_and_watch_the_graph_reach_succeeded(
                   "DeployDetectorVersion", "GetBatchStatus", "PipelineSucceeded"):
         assert _status_of(page, state) == "succeeded", state
     assert _status_of(page, "CrawlerFailed") == "notstarted"
+    assert f"state={clicked}" in page.url
+    assert page.locator("#detail .state-detail .badge-succeeded").count() >= 1
     loops = page.locator('g.state[data-state="WaitForTraining"] text.visits').text_content()
     assert re.fullmatch("\u00d7\\d+", loops), loops  # the polling loop went round
     page.locator('g.state[data-state="QualityGate"]').click()
+    page.locator('#detail .state-detail[data-state="QualityGate"]').wait_for()
     assert '"passed": true' in page.locator("#detail .state-output").first.inner_text()
 
 

@@ -84,6 +84,7 @@ def test_state_details_show_input_output_retries_and_error(
     assert "QualityGateError" in caught and "AUC 0.71 is below min_auc 0.9" in caught
     assert "badge-caught" in caught and 'class="state-input"' in caught
     assert "Visit 1 of 2" in retried and "Visit 2 of 2" in retried
+    assert 'data-mark="succeeded/2"' in retried  # what the live script compares against
     assert re.search(r'class="visit-retries">1<', retried)
     assert "TransientError" in retried
 

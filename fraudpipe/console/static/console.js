@@ -57,7 +57,12 @@
       box.dataset.lastEvent = data.last_event_id;
       box.dataset.status = data.status;
       const open = document.querySelector(".state-detail");
-      if (open) showState(box, open.dataset.state, false);
+      if (open) {
+        // refresh the open details only when that state moved on (keeps what the reader expanded)
+        const name = open.dataset.state;
+        const mark = (data.states[name] || "notstarted") + "/" + (data.visits[name] || 0);
+        if (open.dataset.mark !== mark) showState(box, name, false);
+      }
       if (data.terminal) {
         // the final page has the output, the error and (if it failed) the Redrive button
         setTimeout(() => window.location.reload(), 300);
