@@ -23,7 +23,7 @@ VARIABLES = [
 
 def training_file(folder: Path) -> Path:
     """A small training file in the ETL's layout (the engine tests' generator)."""
-    return synth.write(folder, cards=100, days=100, seed=3)[0]
+    return synth.write(folder, cards=60, days=90, seed=3)[0]
 
 
 def train_and_deploy(ws: Workspace, data: Path, timeout: float = 120) -> dict:
