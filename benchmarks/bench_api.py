@@ -59,11 +59,11 @@ def prepare_workspace(root: Path, customers: int) -> list[str]:
     return paths
 
 
-def start_server(root: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(root: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "FRAUDPIPE_HOME": str(root), "POWERTOOLS_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen(
         [sys.executable, "-m", "fraudpipe.cli", "serve", "--host", "127.0.0.1", "--port",
-         str(port)],
+         str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -253,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", type=float, nargs="+", default=[200, 500])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--customers", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers")
     args = parser.parse_args(argv)
 
     from fraudpipe.api.keys import ensure_api_key
@@ -266,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(paths)} distinct requests")  # fmt: skip
         key = ensure_api_key(get_workspace(root))
         port = free_port()
-        server = start_server(root, port)
+        server = start_server(root, port, args.workers)
         try:
             # warm up: the first request loads the model
             asyncio.run(drive(port, key, paths, rate=50, seconds=1))
@@ -290,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
           f"on {os.cpu_count()} CPUs")
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     figures = {"benchmark": "bench_api", "endpoint": "GET /predict", "transport": "loopback",
-               "server": "fraudpipe serve (uvicorn, 1 process)", "cpus": os.cpu_count(),
+               "server": f"fraudpipe serve --workers {args.workers} (uvicorn)",
+               "cpus": os.cpu_count(),
                "load_average_before": load_before, "load_average_at_end": os.getloadavg(),
                "sequential": floor, "results": results,
                "reference_400_without_scoring": reference}  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -36,10 +37,15 @@ def register(app: typer.Typer) -> None:
         no_auth: Annotated[
             bool, typer.Option("--no-auth", help="Do not require x-api-key (local use only).")
         ] = False,
+        workers: Annotated[
+            int,
+            typer.Option(min=1, help="Processes serving the port (more realtime throughput)."),
+        ] = 1,
     ) -> None:
         """Serve GET/POST /predict, the review pages and the console."""
         import uvicorn
 
+        from fraudpipe.api.asgi import AUTH_ENV, run_workers
         from fraudpipe.api.keys import ensure_api_key, update_config
         from fraudpipe.api.threads import single_threaded_scoring
         from fraudpipe.server import create_app
@@ -50,11 +56,10 @@ def register(app: typer.Typer) -> None:
         url = f"http://{shown}:{port}"
         update_config(ws, server={"url": url})
         typer.echo(serve_banner(url, str(ws.config_file), key))
+        options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+        if workers > 1:
+            env = {**os.environ, "FRAUDPIPE_HOME": str(ws.root),
+                   AUTH_ENV: "0" if no_auth else "1"}  # fmt: skip
+            raise typer.Exit(run_workers(host, port, workers, env))
         single_threaded_scoring()  # uvicorn runs the event loop, hence scoring, in this thread
-        uvicorn.run(
-            create_app(ws, require_api_key=not no_auth),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-        )
+        uvicorn.run(create_app(ws, require_api_key=not no_auth), **options)

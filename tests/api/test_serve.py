@@ -18,10 +18,11 @@ from tests.api.seed import SEED_QUERY
 from tests.review.live_server import free_port
 
 
-def _serve(workspace, port: int) -> tuple[subprocess.Popen, str]:
+def _serve(workspace, port: int, workers: int = 1) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "FRAUDPIPE_HOME": str(workspace.root)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fraudpipe.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "fraudpipe.cli", "serve", "--port", str(port),
+         "--workers", str(workers)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip
@@ -43,9 +44,10 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.slow
-def test_serve_generates_a_key_and_prints_where_it_is(workspace):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_generates_a_key_and_prints_where_it_is(workspace, workers):
     port = free_port()
-    proc, banner = _serve(workspace, port)
+    proc, banner = _serve(workspace, port, workers)
     try:
         [key] = load_api_keys(workspace)
         assert str(workspace.config_file) in banner and key not in banner
@@ -54,5 +56,9 @@ def test_serve_generates_a_key_and_prints_where_it_is(workspace):
         answer = httpx.get(f"{url}/predict", params=SEED_QUERY, headers={"x-api-key": key})
         assert answer.status_code == 503  # an empty workspace has no detector yet
         assert review_url(workspace) == f"{url}/review"
+        with httpx.Client(base_url=url) as client:  # several requests on one keep-alive
+            for _ in range(5):
+                assert client.get("/predict", params={"amt": "x"}).status_code == 401
     finally:
         _stop(proc)
+    assert proc.returncode is not None
