@@ -1,4 +1,4 @@
-"""The ``fraudpipe`` command line: each area registers its own commands (thin: parse, call, print)."""
+"""The ``fraudpipe`` command line: each area registers its own commands (parse, call, print)."""
 
 from __future__ import annotations
 
