@@ -163,6 +163,7 @@ LOCAL_ONLY_VARIABLES = {
     "FRAUDPIPE_JOB_MODE": "local async jobs only",
     "FRAUDPIPE_S3A": "local PySpark parity test only",
     "FRAUDPIPE_DETECTOR_ID": "optional: the execution input and the engine default name it",
+    "FRAUDPIPE_API_AUTH": "local `fraudpipe serve --no-auth` only; API Gateway checks keys on AWS",
 }
 
 
