@@ -69,14 +69,24 @@ def test_card_numbers_and_names_are_redacted():
     assert json.dumps(redact(["2019-01-01", 42])) == '["2019-01-01", 42]'
 
 
-def test_state_logger_names_the_state_and_execution(capsys):
+def test_state_logger_names_the_state_and_execution():
+    import io
+
     from fraudpipe.handler import state_logger
 
     first = state_logger("StartCrawler", parse_event({"execution_name": "e1", "input": {}}))
-    first.warning("one")
-    second = state_logger("QualityGate", parse_event({"execution_name": "e2", "input": {}}))
-    second.warning("two with 4111111111111111")
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    sink = io.StringIO()
+    capture = logging.StreamHandler(sink)
+    capture.setFormatter(first.registered_formatter)
+    capture.addFilter(RedactingFilter())
+    first._logger.addHandler(capture)
+    try:
+        first.warning("one")
+        second = state_logger("QualityGate", parse_event({"execution_name": "e2", "input": {}}))
+        second.warning("two with 4111111111111111")
+    finally:
+        first._logger.removeHandler(capture)
+    lines = [json.loads(line) for line in sink.getvalue().splitlines()]
     assert [(x["state"], x["execution_name"]) for x in lines] == [
         ("StartCrawler", "e1"),
         ("QualityGate", "e2"),
