@@ -15,6 +15,7 @@ from typing import Any
 from fraudpipe.engine.artifact import load_artifact
 from fraudpipe.engine.dataset import EVENT_VARIABLES
 from fraudpipe.engine.entities import EntityStore
+from fraudpipe.engine.realtime import predict_event
 from fraudpipe.engine.registry import Registry, now
 from fraudpipe.engine.rules import RuleSet, score_variable
 from fraudpipe.engine.scoring import Detector, ScoringModel
@@ -332,8 +333,8 @@ class BuiltinEngine:
         with self._realtime:
             if self._store is None:
                 self._store = EntityStore(self.registry.entity_store_path)
-            return detector.predict_event(self._store, event_id, event_timestamp, entity_id,
-                                          event_variables)
+            return predict_event(detector, self._store, event_id, event_timestamp, entity_id,
+                                 event_variables)
 
     def close(self) -> None:
         if self._store is not None:

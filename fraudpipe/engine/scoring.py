@@ -16,9 +16,7 @@ snapshot and updates the entity store with every event it scores.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +34,7 @@ from fraudpipe.engine.dataset import (
     parse_events,
     read_csv_strings,
 )
-from fraudpipe.engine.entities import CardState, EntityStore, entity_key, entity_keys
+from fraudpipe.engine.entities import entity_keys
 from fraudpipe.engine.features import CardBase, to_cents
 from fraudpipe.engine.rules import RuleSet, score_variable
 from fraudpipe.errors import DataValidationError
@@ -165,95 +163,6 @@ class Detector:
             result_text.append(json.dumps({r.rule_id: r.outcomes for r in matched}))
         return np.array(outcome_text, dtype=object)[inverse], np.array(
             result_text, dtype=object)[inverse]
-
-    # --- realtime -----------------------------------------------------------------------------
-    def predict_event(
-        self,
-        store: EntityStore,
-        event_id: str,
-        event_timestamp: str,
-        entity_id: str,
-        event_variables: dict[str, Any],
-    ) -> dict[str, Any]:
-        """Score one event in AFD's GetEventPrediction shape and record it in the store."""
-        ts = _epoch_seconds(event_id, event_timestamp)
-        variables = {k: ("" if v is None else str(v)) for k, v in event_variables.items()}
-        imputed = [v for v in EVENT_VARIABLES if not variables.get(v, "").strip()]
-        numbers: dict[str, np.ndarray] = {}
-        for name in NUMERIC_VARIABLES:
-            text = variables.get(name, "").strip()
-            try:
-                numbers[name] = np.array([float(text) if text else np.nan])
-            except ValueError as exc:
-                raise DataValidationError(
-                    f"event {event_id}: variable {name} is not a number ({text!r})"
-                ) from exc
-        key = entity_key(str(entity_id).strip())
-        scores: dict[str, np.ndarray] = {}
-        store.begin()
-        try:
-            first = self.models[0].artifact
-            state = store.get(key) or first.snapshot.card(key)
-            for model in self.models:
-                scores[model.model_id] = self._event_score(model.artifact, state, ts, numbers,
-                                                           variables)
-            cents = int(to_cents(first.impute({"amt": numbers["amt"]})["amt"])[0])
-            state.add(ts, cents)
-            store.put(key, state)
-            store.commit()
-        except BaseException:
-            store.rollback()
-            raise
-        strings = {name: np.array([variables.get(name, "")], dtype=object)
-                   for name in EVENT_VARIABLES}
-        hits = self.rules.matches(self.rule_variables(strings, numbers, scores), 1)[:, 0]
-        return {
-            "modelScores": [
-                {
-                    "modelVersion": {"modelId": m.model_id, "modelType": m.model_type,
-                                     "modelVersionNumber": m.version},
-                    "scores": {score_variable(m.model_id): float(scores[m.model_id][0])},
-                }
-                for m in self.models
-            ],
-            "ruleResults": self.rules.rule_results(hits),
-            "externalModelOutputs": [],
-            "imputedVariables": imputed,
-            "detectorId": self.detector_id,
-            "detectorVersionId": self.version,
-        }
-
-    @staticmethod
-    def _event_score(
-        artifact: ModelArtifact, state: CardState, ts: int, numbers: dict[str, np.ndarray],
-        variables: dict[str, str],
-    ) -> np.ndarray:
-        k = len(state.recent)
-        imputed = artifact.impute(numbers)
-        hist_ts = np.array([t for t, _ in state.recent] + [ts], dtype=np.int64)
-        hist_amt = np.array([a / 100.0 for _, a in state.recent] + [imputed["amt"][0]])
-        numeric = {name: np.concatenate([np.zeros(k), imputed[name]]) for name in imputed}
-        numeric["amt"] = hist_amt
-        categorical = {
-            name: np.array([""] * k + [variables.get(name, "").strip()], dtype=object)
-            for name in CATEGORICAL_VARIABLES
-        }
-        base = state.base(k + 1)
-        matrix = artifact.matrix(np.zeros(k + 1, dtype=np.int64), hist_ts, numeric,
-                                 categorical, base)
-        return artifact.scores(matrix[-1:], threads=1)
-
-
-def _epoch_seconds(event_id: str, stamp: str) -> int:
-    """Whole seconds since the epoch of an ISO 8601 timestamp (UTC when no offset is given)."""
-    try:
-        parsed = datetime.fromisoformat(str(stamp).strip())
-    except ValueError as exc:
-        raise DataValidationError(
-            f"event {event_id}: eventTimestamp {stamp!r} is not ISO 8601") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return math.floor(parsed.timestamp())
 
 
 def _scores_json(scores: dict[str, np.ndarray], ok: np.ndarray) -> pd.Series:
