@@ -31,7 +31,6 @@ from stepfunctions.steps import (
     Task,
     Wait,
 )
-from stepfunctions.steps.states import State
 
 __all__ = [
     "ASL_PATH",
@@ -143,14 +142,35 @@ def _fail_after_poll(name: str, what: str, result_key: str) -> FailWithPaths:
     )
 
 
+def _guarded(task: Task, *catches: Catch) -> Task:
+    """Give ``task`` the standard error handling: Retry of transient errors with backoff, then
+    ``catches`` (specific errors, in order), then ``States.ALL`` into the task's own Fail state,
+    whose Cause names the step (``<name>Failed``, see :func:`_fail_after_catch`).
+
+    Why one helper: every task needs all three, in this order (``States.ALL`` must come last),
+    and a forgotten or doubled piece is easy to miss in a generated file.
+    """
+    task.add_retry(_retry())
+    for catch in catches:
+        task.add_catch(catch)
+    task.add_catch(
+        Catch(
+            error_equals=["States.ALL"],
+            next_step=_fail_after_catch(task.state_id),
+            result_path="$.error",
+        )
+    )
+    return task
+
+
 def _task(
     name: str,
     module: str,
     result_path: str,
-    fail: State | None = None,
     comment: str | None = None,
+    catches: tuple[Catch, ...] = (),
 ) -> Task:
-    """A Lambda task with the standard payload, transient-error Retry and a catch-all Fail."""
+    """A Lambda task with the standard payload and error handling (:func:`_guarded`)."""
     task = Task(
         name,
         resource=placeholder(module),
@@ -158,10 +178,7 @@ def _task(
         result_path=result_path,
         comment=comment,
     )
-    task.add_retry(_retry())
-    if fail is not None:
-        task.add_catch(Catch(error_equals=["States.ALL"], next_step=fail, result_path="$.error"))
-    return task
+    return _guarded(task, *catches)
 
 
 def _retry() -> Retry:
@@ -183,16 +200,10 @@ def build_graph() -> Graph:
 
     # --- crawl -------------------------------------------------------------------------------
     start_crawler = _task(
-        "StartCrawler",
-        "start_crawler",
-        "$.crawl",
-        _fail_after_catch("StartCrawler"),
-        comment="Crawl the raw CSVs into the catalog.",
+        "StartCrawler", "start_crawler", "$.crawl", comment="Crawl the raw CSVs into the catalog."
     )
     wait_crawler = _wait("WaitForCrawler", "crawler")
-    get_crawler = _task(
-        "GetCrawlerStatus", "get_crawler_status", "$.crawl", _fail_after_catch("GetCrawlerStatus")
-    )
+    get_crawler = _task("GetCrawlerStatus", "get_crawler_status", "$.crawl")
     crawler_done = Choice("CrawlerFinished?")
     crawler_failed = _fail_after_poll("CrawlerFailed", "crawl", "$.crawl")
 
@@ -201,23 +212,29 @@ def build_graph() -> Graph:
         "StartEtl",
         "start_etl",
         "$.etl",
-        _fail_after_catch("StartEtl"),
         comment="Transform raw rows into training, test and batch files.",
     )
     wait_etl = _wait("WaitForEtl", "etl")
-    get_etl = _task("GetEtlStatus", "get_etl_status", "$.etl", _fail_after_catch("GetEtlStatus"))
+    get_etl = _task("GetEtlStatus", "get_etl_status", "$.etl")
     etl_done = Choice("EtlFinished?")
     etl_failed = _fail_after_poll("EtlFailed", "ETL job", "$.etl")
 
     # --- training ----------------------------------------------------------------------------
+    on_simultaneous = Choice(
+        "OnSimultaneousTraining?", comment="A version of this model is already training."
+    )
     create_version = _task(
         "CreateModelVersion",
         "create_model_version",
         "$.training",
         comment="mode create: new major version; update: next minor.",
-    )
-    on_simultaneous = Choice(
-        "OnSimultaneousTraining?", comment="A version of this model is already training."
+        catches=(
+            Catch(
+                error_equals=["SimultaneousTrainingError"],
+                next_step=on_simultaneous,
+                result_path="$.simultaneous",
+            ),
+        ),
     )
     wait_running = _wait("WaitForRunningTraining", "simultaneous_training")
     already_running = Pass(
@@ -233,28 +250,8 @@ def build_graph() -> Graph:
         "SkippedTrainingAlreadyRunning",
         comment="Graceful end: another training of this model is running.",
     )
-    create_version.add_retry(_retry())
-    create_version.add_catch(
-        Catch(
-            error_equals=["SimultaneousTrainingError"],
-            next_step=on_simultaneous,
-            result_path="$.simultaneous",
-        )
-    )
-    create_version.add_catch(
-        Catch(
-            error_equals=["States.ALL"],
-            next_step=_fail_after_catch("CreateModelVersion"),
-            result_path="$.error",
-        )
-    )
     wait_training = _wait("WaitForTraining", "training")
-    get_training = _task(
-        "GetTrainingStatus",
-        "get_training_status",
-        "$.training",
-        _fail_after_catch("GetTrainingStatus"),
-    )
+    get_training = _task("GetTrainingStatus", "get_training_status", "$.training")
     training_done = Choice("TrainingFinished?")
     training_failed = _fail_after_poll("TrainingFailed", "training", "$.training")
 
@@ -263,62 +260,38 @@ def build_graph() -> Graph:
         "QualityGate",
         "quality_gate",
         "$.gate",
-        _fail_after_catch("QualityGate"),
         comment="AUC must reach min_auc; raises QualityGateError otherwise.",
     )
-    deploy = _task(
-        "DeployDetectorVersion",
-        "deploy_detector_version",
-        "$.detector",
-        _fail_after_catch("DeployDetectorVersion"),
-    )
-    start_batch = _task(
-        "StartBatchPrediction",
-        "start_batch_prediction",
-        "$.batch",
-        _fail_after_catch("StartBatchPrediction"),
-    )
+    deploy = _task("DeployDetectorVersion", "deploy_detector_version", "$.detector")
+    start_batch = _task("StartBatchPrediction", "start_batch_prediction", "$.batch")
     wait_batch = _wait("WaitForBatch", "batch")
-    get_batch = _task(
-        "GetBatchStatus", "get_batch_status", "$.batch", _fail_after_catch("GetBatchStatus")
-    )
+    get_batch = _task("GetBatchStatus", "get_batch_status", "$.batch")
     batch_done = Choice("BatchFinished?")
     batch_failed = _fail_after_poll("BatchFailed", "batch prediction", "$.batch")
 
     # --- human review ------------------------------------------------------------------------
     review_needed = Choice("ReviewNeeded?", comment="Review enabled and scores in the band.")
     wait_for_reviewers = Choice("WaitForReviewers?")
-    collect = _task(
-        "CollectVerdicts", "collect_verdicts", "$.verdicts", _fail_after_catch("CollectVerdicts")
-    )
+    collect = _task("CollectVerdicts", "collect_verdicts", "$.verdicts")
     start_review = _task(
         "StartHumanReview",
         "start_human_review",
         "$.review",
-        _fail_after_catch("StartHumanReview"),
         comment="Start one human loop per event in the band, do not wait.",
     )
-    review_and_wait = Task(
-        "StartHumanReviewAndWait",
-        resource=CALLBACK_RESOURCE,
-        parameters={
-            "FunctionName": placeholder("start_human_review"),
-            "Payload": {**_PAYLOAD, "task_token.$": "$$.Task.Token"},
-        },
-        result_path="$.review",
-        timeout_seconds_path="$.review.timeout_seconds",
-        comment="Start the loops and wait for SendTaskSuccess, at most review.timeout_seconds.",
-    )
-    review_and_wait.add_retry(_retry())
-    review_and_wait.add_catch(
-        Catch(error_equals=["States.Timeout"], next_step=collect, result_path="$.review_timeout")
-    )
-    review_and_wait.add_catch(
-        Catch(
-            error_equals=["States.ALL"],
-            next_step=_fail_after_catch("StartHumanReviewAndWait"),
-            result_path="$.error",
-        )
+    review_and_wait = _guarded(
+        Task(
+            "StartHumanReviewAndWait",
+            resource=CALLBACK_RESOURCE,
+            parameters={
+                "FunctionName": placeholder("start_human_review"),
+                "Payload": {**_PAYLOAD, "task_token.$": "$$.Task.Token"},
+            },
+            result_path="$.review",
+            timeout_seconds_path="$.review.timeout_seconds",
+            comment="Start the loops and wait for SendTaskSuccess, at most review.timeout_seconds.",
+        ),
+        Catch(error_equals=["States.Timeout"], next_step=collect, result_path="$.review_timeout"),
     )
 
     # --- wiring ------------------------------------------------------------------------------

@@ -104,11 +104,11 @@ def test_task_states_follow_the_contract(state):
 @pytest.mark.parametrize("state", sorted(CONTRACT))
 def test_every_task_retries_transient_errors_and_catches_all_into_a_named_fail(state):
     body = STATES[state]
-    retry = body["Retry"][0]
+    (retry,) = body["Retry"]  # one retrier: a second one for the same errors would never match
     assert "TransientError" in retry["ErrorEquals"]
     assert retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 2
     catch_all = [c for c in body["Catch"] if c["ErrorEquals"] == ["States.ALL"]]
-    assert len(catch_all) == 1
+    assert len(catch_all) == 1 and body["Catch"][-1] is catch_all[0]
     fail = STATES[catch_all[0]["Next"]]
     assert fail["Type"] == "Fail"
     assert fail["CausePath"].startswith(f"States.Format('{state} failed: ")
