@@ -15,7 +15,8 @@ rename one and the generated ``statemachines/pipeline.asl.json`` must change wit
     │   ├── RuleSyntaxError           a rule expression was refused (position and reason)
     │   ├── TrainingError             training failed
     │   ├── StatusTransitionError     a status change AFD does not allow (e.g. ERROR -> ACTIVE)
-    │   └── NoActiveDetectorError     scoring asked for with no ACTIVE detector version
+    │   ├── NoActiveDetectorError     scoring asked for with no ACTIVE detector version
+    │   └── RegistryLockTimeoutError  the registry's lock (file or S3 lease) stayed busy
     ├── QualityGateError              the model is not good enough to deploy
     ├── ReviewError                   the human-review loop could not start or collect
     └── TransientError                worth retrying (the ASL retries it with backoff)
@@ -86,3 +87,7 @@ class ReviewError(FraudpipeError):
 
 class TransientError(FraudpipeError):
     """A failure worth retrying; the state machine retries it with backoff."""
+
+
+class RegistryLockTimeoutError(EngineError):
+    """The engine registry's lock (file or S3 lease) could not be taken in time."""

@@ -51,6 +51,8 @@ class JobRecord:
     error_type: str | None = None
     result: dict[str, Any] | None = None
     progress: str | None = None
+    #: epoch seconds after which a RUNNING job counts as dead (AWS worker jobs; None locally)
+    deadline: float | None = None
 
     @property
     def done(self) -> bool:

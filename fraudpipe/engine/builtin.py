@@ -2,17 +2,21 @@
 
 Method names are AFD's operations in snake_case and return boto3-shaped dicts, so callers
 (handlers, the realtime API, the CLI) use this and :class:`~fraudpipe.engine.afd.AfdEngine`
-interchangeably. State lives in the workspace registry (see :mod:`fraudpipe.engine.registry`);
-trainings and batch jobs run as :class:`fraudpipe.jobs.LocalJobs` workers.
+interchangeably. State lives in the registry and trainings and batch jobs run as jobs, both
+chosen by configuration (:mod:`fraudpipe.engine.backends`): locally the workspace registry and
+:class:`fraudpipe.jobs.LocalJobs` worker processes; on AWS the S3 registry and a worker Lambda
+invoked asynchronously (:class:`fraudpipe.aws_jobs.LambdaJobs`).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from typing import Any
 
 from fraudpipe.engine.artifact import load_artifact
+from fraudpipe.engine.backends import detector_ttl, open_jobs, open_registry
 from fraudpipe.engine.dataset import EVENT_VARIABLES
 from fraudpipe.engine.entities import EntityStore
 from fraudpipe.engine.realtime import predict_event
@@ -38,7 +42,7 @@ from fraudpipe.errors import (
     SimultaneousTrainingError,
     StatusTransitionError,
 )
-from fraudpipe.jobs import FAILED, SUCCEEDED, LocalJobs
+from fraudpipe.jobs import FAILED, SUCCEEDED
 from fraudpipe.workspace import Workspace, get_workspace
 
 __all__ = ["SIMULTANEOUS_TRAINING_MESSAGE", "BuiltinEngine"]
@@ -52,17 +56,20 @@ BATCH_TARGET = "fraudpipe.engine.workers:run_batch"
 
 
 class BuiltinEngine:
-    """AFD semantics over the workspace registry, LightGBM and local jobs."""
+    """AFD semantics over a registry (workspace or S3), LightGBM and asynchronous jobs."""
 
     name = "builtin"
 
-    def __init__(self, workspace: Workspace | None = None, jobs: LocalJobs | None = None) -> None:
+    def __init__(self, workspace: Workspace | None = None, jobs: Any = None,
+                 registry: Any = None) -> None:
         self.workspace = workspace or get_workspace()
-        self.registry = Registry(self.workspace)
-        self.jobs = jobs or LocalJobs(self.workspace)
+        self.registry: Registry = registry or open_registry(self.workspace)
+        self.jobs = jobs or open_jobs(self.workspace, self.registry)
         self._store: EntityStore | None = None
         self._realtime = threading.Lock()
-        self._detectors: dict[tuple[str, str, float], Detector] = {}
+        self._detectors: dict[tuple[str, str, Any], Detector] = {}
+        self._active: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._active_ttl = detector_ttl()
 
     # --- models -------------------------------------------------------------------------------
     def put_model(self, model_id: str, event_type: str = "credit_card_transaction") -> dict:
@@ -121,7 +128,7 @@ class BuiltinEngine:
         self.registry.put_version(record)
         self.jobs.start("training", TRAIN_TARGET, {
             "workspace": str(self.workspace.root), "model_id": model_id, "version": version,
-            "training_path": str(self.workspace.local_path(uri)),
+            "training_uri": uri,
         }, job_id=job_id)
         return {"modelId": model_id, "modelType": MODEL_TYPE, "modelVersionNumber": version,
                 "status": TRAINING_IN_PROGRESS}
@@ -239,25 +246,38 @@ class BuiltinEngine:
         return [self.registry.get_detector_version(d, v) for d in detectors
                 for v in self.registry.detector_versions(d)]
 
+    def _active_record(self, detector_id: str) -> dict[str, Any]:
+        """The ACTIVE version's record, reused for ``FRAUDPIPE_DETECTOR_TTL`` seconds (0 by
+        default: every call reads the registry; the S3 registry's predict function sets 10 so a
+        request costs no S3 round trip and a newly activated version is used within 10 s)."""
+        if self._active_ttl <= 0:
+            return self.get_active_detector_version(detector_id)
+        checked = self._active.get(detector_id)
+        if checked is not None and time.monotonic() - checked[0] < self._active_ttl:
+            return checked[1]
+        record = self.get_active_detector_version(detector_id)
+        self._active[detector_id] = (time.monotonic(), record)
+        return record
+
     def load_detector(self, detector_id: str, version: str | None = None) -> Detector:
-        """The scoring form of a detector version (cached while its file is unchanged)."""
-        record = (self.get_active_detector_version(detector_id) if version is None
+        """The scoring form of a detector version (cached while its record is unchanged)."""
+        record = (self._active_record(detector_id) if version is None
                   else self.get_detector_version(detector_id, version))
-        path = self.registry.detector_version_file(detector_id, record["detectorVersionId"])
-        key = (detector_id, record["detectorVersionId"], path.stat().st_mtime)
+        key = (detector_id, record["detectorVersionId"], self.registry.detector_stamp(record))
         cached = self._detectors.get(key)
         if cached is not None:
             return cached
         models = [
             ScoringModel(m["modelId"], m["modelVersionNumber"], m["modelType"],
-                         load_artifact(self.registry.version_dir(m["modelId"],
-                                                                 m["modelVersionNumber"])))
+                         load_artifact(self.registry.artifact_dir(m["modelId"],
+                                                                  m["modelVersionNumber"])))
             for m in record["modelVersions"]
         ]
         rules = [{"ruleId": r["ruleId"], "expression": r["expression"], "outcomes": r["outcomes"]}
                  for r in record["rules"]]
         detector = Detector(detector_id, record["detectorVersionId"], models,
                             RuleSet(rules, record["ruleExecutionMode"]))
+        self._detectors = {k: v for k, v in self._detectors.items() if k[:2] != key[:2]}
         self._detectors[key] = detector
         return detector
 
@@ -343,11 +363,10 @@ class BuiltinEngine:
 
 
 def complete_training(
-    workspace: Workspace, model_id: str, version: str, result: dict[str, Any],
+    registry: Registry, model_id: str, version: str, result: dict[str, Any],
     report_path: str | None,
 ) -> None:
     """Called by the training worker: TRAINING_COMPLETE with the results (under the lock)."""
-    registry = Registry(workspace)
     with registry.locked():
         record = registry.get_version(model_id, version)
         if record["status"] != TRAINING_IN_PROGRESS:

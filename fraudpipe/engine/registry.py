@@ -5,6 +5,9 @@ execution and ``fraudpipe serve``) may touch the registry at once. Every read-mo
 under a ``filelock`` lock on ``registry/.lock`` and every file is replaced atomically
 (``atomic_write_json``), so a crash leaves the old record or the new one, never half of one.
 
+On AWS the same records live in S3 (:mod:`fraudpipe.engine.s3_registry`, same layout and
+methods); :func:`fraudpipe.engine.backends.open_registry` picks one by configuration.
+
 Layout under ``ws.registry_dir``::
 
     models/<model_id>/model.json
@@ -28,7 +31,7 @@ from filelock import FileLock
 from fraudpipe.errors import ResourceNotFoundError
 from fraudpipe.workspace import Workspace, atomic_write_json, read_json
 
-__all__ = ["Registry", "now"]
+__all__ = ["Registry", "now", "version_key"]
 
 
 def now() -> str:
@@ -36,7 +39,8 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _version_key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key of ``"1.0"``, ``"1.0.2"``... (numeric, part by part)."""
     return tuple(int(part) for part in version.split("."))
 
 
@@ -80,7 +84,7 @@ class Registry:
         if not base.exists():
             return []
         found = [p.parent.name for p in base.glob("*/version.json")]
-        return sorted(found, key=_version_key)
+        return sorted(found, key=version_key)
 
     def get_version(self, model_id: str, version: str) -> dict[str, Any]:
         data = read_json(self.version_dir(model_id, version) / "version.json")
@@ -152,3 +156,31 @@ class Registry:
     @property
     def entity_store_path(self) -> Path:
         return self.root / "entity_store.sqlite"
+
+    # --- files: the same calls as fraudpipe.engine.s3_registry.S3Registry, nothing to copy ---
+    def save_artifacts(self, model_id: str, version: str) -> None:
+        """Training wrote the files in place: nothing to store elsewhere."""
+
+    def artifact_dir(self, model_id: str, version: str) -> Path:
+        return self.version_dir(model_id, version)
+
+    def artifact_location(self, model_id: str, version: str, path: Path) -> str:
+        return str(path)
+
+    def detector_stamp(self, record: dict[str, Any]) -> float:
+        """Changes whenever the detector version file is rewritten (scoring-cache key)."""
+        path = self.detector_version_file(record["detectorId"], record["detectorVersionId"])
+        return path.stat().st_mtime
+
+    def fetch(self, uri: str) -> Path:
+        """The data file at ``uri`` (an s3:// URI maps into the workspace)."""
+        return self.workspace.local_path(uri)
+
+    def output_path(self, uri: str) -> Path:
+        return self.workspace.local_path(uri)
+
+    def publish(self, path: Path, uri: str) -> None:
+        """The output is already at its place in the workspace."""
+
+    def forget(self, *paths: Path) -> None:
+        """Local data files are the workspace's own: keep them."""
