@@ -1,5 +1,11 @@
 """One Lambda per handler (container image, command = the handler), its log group and its role.
 
+With the built-in engine, one more function: the engine worker, invoked asynchronously by
+CreateModelVersion and StartBatchPrediction (``InvocationType=Event``), never retried by Lambda
+(a failed job is recorded, not re-run), its events dropped after ``MAX_EVENT_AGE`` seconds in
+the queue (the job then reads as FAILED: see ``fraudpipe.aws_jobs``). The engine's registry is
+the data bucket's ``registry/`` prefix (``FRAUDPIPE_REGISTRY``).
+
 Why one role per function: each handler gets only what it touches (``deploy.functions``), scoped
 to the stack's named resources. Why a container image: the handlers import pandas, pyarrow,
 LightGBM, scikit-learn and DuckDB, about 0.5 GB unpacked, twice Lambda's 250 MB limit for a zip
@@ -16,21 +22,31 @@ from deploy.functions import (
     DATA_READ,
     DATA_WRITE,
     ENGINE,
+    ENGINE_READ,
     ETL,
-    FUNCTION_SPECS,
     RESUME,
     REVIEW,
+    START_WORKER,
+    WORKER_MODULE,
+    WORKER_SPEC,
     FunctionSpec,
+    function_specs,
     logical_id,
 )
 from deploy.resources.context import Context
 from deploy.resources.glue import CRAWLER_NAME, JOB_NAME
+from fraudpipe.aws_jobs import MAX_EVENT_AGE
+from fraudpipe.engine.backends import REGISTRY_ENV, TTL_ENV, WORKER_ENV
 from fraudpipe.review.factory import FLOW_DEFINITION_ENV
 
 __all__ = ["function_name", "resources"]
 
 PIPELINE_NAME = "${AWS::StackName}-pipeline"
 AFD_ROLE = "FraudDetectorDataRole"
+#: the built-in engine's registry in the data bucket (fraudpipe.engine.s3_registry)
+REGISTRY_PREFIX = "registry"
+#: seconds the predict function reuses the ACTIVE detector version before re-reading it
+DETECTOR_TTL_SECONDS = 10
 
 
 def function_name(spec: FunctionSpec) -> str:
@@ -64,13 +80,29 @@ def _needs(need: str, ctx: Context) -> list[dict[str, Any]]:
         return [statement("ResumeExecution", ["states:SendTaskSuccess", "states:SendTaskFailure",
                                               "states:SendTaskHeartbeat"],
                           [arn("states", "stateMachine:" + PIPELINE_NAME)])]
-    if need == ENGINE and ctx.afd:
+    if need in (ENGINE, ENGINE_READ) and ctx.afd:
         return [
             statement("FraudDetector", _AFD_ACTIONS,
                       [arn("frauddetector", kind) for kind in _AFD_RESOURCES]),
             statement("PassDataRole", ["iam:PassRole"], [getatt(AFD_ROLE, "Arn")]),
         ]
+    if need in (ENGINE, ENGINE_READ):
+        return _registry_statements(write=need == ENGINE)
+    if need == START_WORKER and not ctx.afd:
+        name = function_name(WORKER_SPEC)
+        return [statement("StartEngineWorker", ["lambda:InvokeFunction"],
+                          [arn("lambda", f"function:{name}")])]
     return []
+
+
+def _registry_statements(write: bool) -> list[dict[str, Any]]:
+    """The built-in engine's S3 registry: its prefix only (records, lock, model files, jobs)."""
+    records = [sub("${DataBucket.Arn}/" + REGISTRY_PREFIX + "/*")]
+    listing = {"Sid": "ListRegistry", "Effect": "Allow", "Action": ["s3:ListBucket"],
+               "Resource": [getatt("DataBucket", "Arn")],
+               "Condition": {"StringLike": {"s3:prefix": [REGISTRY_PREFIX + "/*"]}}}
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] if write else ["s3:GetObject"]
+    return [listing, statement("Registry" if write else "ReadRegistry", actions, records)]
 
 
 #: the AFD resource types the engine creates or reads (the stack's event type and entity type)
@@ -107,7 +139,7 @@ def _role(spec: FunctionSpec, ctx: Context) -> dict[str, Any]:
         "Policies": [policy(spec.short_name, statements)]}}
 
 
-def _environment(ctx: Context) -> dict[str, Any]:
+def _environment(spec: FunctionSpec, ctx: Context) -> dict[str, Any]:
     variables: dict[str, Any] = {
         "FRAUDPIPE_BACKEND": "aws",
         "FRAUDPIPE_BUCKET": ref("DataBucket"),
@@ -121,6 +153,11 @@ def _environment(ctx: Context) -> dict[str, Any]:
     }
     if ctx.afd:
         variables["FRAUDPIPE_AFD_ROLE_ARN"] = getatt(AFD_ROLE, "Arn")
+    else:
+        variables[REGISTRY_ENV] = sub("s3://${DataBucket}/" + REGISTRY_PREFIX)
+        variables[WORKER_ENV] = sub(function_name(WORKER_SPEC))
+    if ENGINE_READ in spec.needs:
+        variables[TTL_ENV] = str(DETECTOR_TTL_SECONDS)
     return {"Variables": variables}
 
 
@@ -135,17 +172,17 @@ def _function(spec: FunctionSpec, ctx: Context) -> dict[str, Any]:
         "Architectures": ["x86_64"],
         "MemorySize": spec.memory,
         "Timeout": spec.timeout,
-        "EphemeralStorage": {"Size": 2048 if spec.memory >= 2048 else 512},
+        "EphemeralStorage": {"Size": spec.ephemeral or (2048 if spec.memory >= 2048 else 512)},
         "Role": getatt(f"{name}Role", "Arn"),
         "TracingConfig": {"Mode": "Active"},
         "LoggingConfig": {"LogGroup": ref(f"{name}LogGroup"), "LogFormat": "JSON"},
-        "Environment": _environment(ctx),
+        "Environment": _environment(spec, ctx),
     }}
 
 
 def resources(ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for spec in FUNCTION_SPECS.values():
+    for spec in function_specs(ctx.engine):
         name = logical_id(spec.module)
         out[f"{name}LogGroup"] = {
             "Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Delete",
@@ -154,4 +191,10 @@ def resources(ctx: Context) -> dict[str, Any]:
                            "RetentionInDays": ref("LogRetentionDays")}}
         out[f"{name}Role"] = _role(spec, ctx)
         out[name] = _function(spec, ctx)
+    if not ctx.afd:
+        out[logical_id(WORKER_MODULE) + "EventInvokeConfig"] = {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {"FunctionName": ref(logical_id(WORKER_MODULE)), "Qualifier": "$LATEST",
+                           "MaximumRetryAttempts": 0,
+                           "MaximumEventAgeInSeconds": MAX_EVENT_AGE}}
     return out

@@ -88,3 +88,34 @@ def test_each_handler_role_is_scoped_to_what_it_touches() -> None:
         "Statement"][0]
     assert invoke["Action"] == ["lambda:InvokeFunction"]
     assert all("function:${AWS::StackName}-" in r["Fn::Sub"] for r in invoke["Resource"])
+
+
+def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def test_only_the_starting_handlers_invoke_the_engine_worker() -> None:
+    resources = build_template()["Resources"]
+    invokers = sorted(name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"
+                      and any("lambda:InvokeFunction" in _as_list(st["Action"])
+                              for st in r["Properties"].get("Policies", [{}])[0]
+                              .get("PolicyDocument", {}).get("Statement", [])))
+    assert invokers == ["CreateModelVersionFunctionRole", "StartBatchPredictionFunctionRole",
+                        "StateMachineRole"]
+    invoke = next(st for st in _statements(resources, "CreateModelVersionFunctionRole")
+                  if st["Sid"] == "StartEngineWorker")
+    assert invoke["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:"
+                    "function:${AWS::StackName}-run-engine-job"}]
+
+
+def test_registry_access_is_the_registry_prefix_only() -> None:
+    resources = build_template()["Resources"]
+    registry = {st["Sid"]: st for st in _statements(resources, "GetTrainingStatusFunctionRole")}
+    assert registry["Registry"]["Resource"] == [{"Fn::Sub": "${DataBucket.Arn}/registry/*"}]
+    assert registry["ListRegistry"]["Condition"] == \
+        {"StringLike": {"s3:prefix": ["registry/*"]}}
+    # realtime scoring reads the registry and never writes it
+    predict = {st["Sid"]: st for st in _statements(resources, "PredictFunctionRole")}
+    assert predict["ReadRegistry"]["Action"] == ["s3:GetObject"]
+    assert "Registry" not in predict

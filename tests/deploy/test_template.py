@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from deploy.functions import FUNCTION_SPECS, logical_id, missing_specs
+from deploy.functions import FUNCTION_SPECS, WORKER_FUNCTIONS, logical_id, missing_specs
 from deploy.resources.api import required_parameters
 from deploy.template import build_template
 from statemachines.pipeline import ASL_PATH, FUNCTIONS, NON_STATE_FUNCTIONS
@@ -50,7 +50,8 @@ def test_cfn_lint_checks_the_inline_definition() -> None:
 def test_every_handler_has_a_function() -> None:
     assert missing_specs() == []
     functions = _of_type(build_template(), "AWS::Lambda::Function")
-    assert set(functions) == {logical_id(m) for m in [*FUNCTIONS, *NON_STATE_FUNCTIONS]}
+    assert set(functions) == {logical_id(m) for m in [*FUNCTIONS, *NON_STATE_FUNCTIONS,
+                                                      *WORKER_FUNCTIONS]}
     for module, spec in FUNCTION_SPECS.items():
         props = functions[logical_id(module)]["Properties"]
         assert props["PackageType"] == "Image"
@@ -59,8 +60,9 @@ def test_every_handler_has_a_function() -> None:
         assert props["Environment"]["Variables"]["FRAUDPIPE_BACKEND"] == "aws"
         assert props["Environment"]["Variables"]["FRAUDPIPE_BUCKET"] == {"Ref": "DataBucket"}
         assert props["MemorySize"] == spec.memory
-    heavy = functions["CreateModelVersionFunction"]["Properties"]
-    assert heavy["MemorySize"] >= 1024 and heavy["Timeout"] == 900
+    heavy = functions["RunEngineJobFunction"]["Properties"]
+    assert heavy["MemorySize"] >= 3008 and heavy["Timeout"] == 900
+    assert heavy["EphemeralStorage"] == {"Size": 10240}
 
 
 def test_log_groups_have_retention() -> None:
@@ -174,6 +176,26 @@ def test_functions_get_every_variable_the_library_reads() -> None:
         for path in (root / folder).rglob("*.py"):
             read |= set(re.findall(r"\"(FRAUDPIPE_[A-Z_]+)\"", path.read_text()))
     assert {"FRAUDPIPE_BACKEND", "FRAUDPIPE_BUCKET"} <= read
-    env = build_template("afd")["Resources"]["CreateModelVersionFunction"]["Properties"][
-        "Environment"]["Variables"]
-    assert read - set(LOCAL_ONLY_VARIABLES) - set(env) == set()
+    env: set[str] = set()
+    for engine in ("builtin", "afd"):
+        for function in _of_type(build_template(engine), "AWS::Lambda::Function").values():
+            env |= set(function["Properties"]["Environment"]["Variables"])
+    assert read - set(LOCAL_ONLY_VARIABLES) - env == set()
+
+
+def test_builtin_engine_registry_and_worker_are_configured() -> None:
+    resources = build_template()["Resources"]
+    env = resources["CreateModelVersionFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["FRAUDPIPE_REGISTRY"] == {"Fn::Sub": "s3://${DataBucket}/registry"}
+    assert env["FRAUDPIPE_WORKER_FUNCTION"] == {"Fn::Sub": "${AWS::StackName}-run-engine-job"}
+    predict = resources["PredictFunction"]["Properties"]["Environment"]["Variables"]
+    assert predict["FRAUDPIPE_DETECTOR_TTL"] == "10"
+    # the worker is never retried by Lambda (a failed job is recorded, not re-run)
+    invoke = resources["RunEngineJobFunctionEventInvokeConfig"]["Properties"]
+    assert invoke["MaximumRetryAttempts"] == 0
+    assert invoke["FunctionName"] == {"Ref": "RunEngineJobFunction"}
+    # with AFD there is neither a worker nor an S3 registry
+    afd = build_template("afd")["Resources"]
+    assert "RunEngineJobFunction" not in afd
+    assert "FRAUDPIPE_REGISTRY" not in \
+        afd["CreateModelVersionFunction"]["Properties"]["Environment"]["Variables"]
