@@ -4,6 +4,10 @@ Why a module of its own: the realtime path is latency-bound (one event, one card
 from the entity store) while batch scoring in :mod:`fraudpipe.engine.scoring` is
 throughput-bound; they share the feature code (:meth:`ModelArtifact.matrix`) so the same event
 after the same history gets the same score either way.
+
+Per event: one lock-free read of the card's state, the features of the card's recent rows plus
+the event, LightGBM's single-row path (:mod:`fraudpipe.engine.single_row`), then one
+conditional write of the updated state (see :class:`EntityStore` for why it is versioned).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from fraudpipe.engine.entities import CardState, EntityStore, entity_key
 from fraudpipe.engine.features import to_cents
 from fraudpipe.engine.rules import score_variable
 from fraudpipe.engine.scoring import Detector
+from fraudpipe.engine.single_row import single_row_predictor
 from fraudpipe.errors import DataValidationError
 
 __all__ = ["predict_event"]
@@ -47,21 +52,9 @@ def predict_event(
                 f"event {event_id}: variable {name} is not a number ({text!r})"
             ) from exc
     key = entity_key(str(entity_id).strip())
-    scores: dict[str, np.ndarray] = {}
-    store.begin()
-    try:
-        first = detector.models[0].artifact
-        state = store.get(key) or first.snapshot.card(key)
-        for model in detector.models:
-            scores[model.model_id] = _event_score(model.artifact, state, ts, numbers,
-                                                       variables)
-        cents = int(to_cents(first.impute({"amt": numbers["amt"]})["amt"])[0])
-        state.add(ts, cents)
-        store.put(key, state)
-        store.commit()
-    except BaseException:
-        store.rollback()
-        raise
+    first = detector.models[0].artifact
+    cents = int(to_cents(first.impute({"amt": numbers["amt"]})["amt"])[0])
+    scores = _score_and_record(detector, store, key, ts, cents, numbers, variables)
     strings = {name: np.array([variables.get(name, "")], dtype=object)
                for name in EVENT_VARIABLES}
     hits = detector.rules.matches(detector.rule_variables(strings, numbers, scores), 1)[:, 0]
@@ -82,6 +75,40 @@ def predict_event(
     }
 
 
+def _score_and_record(
+    detector: Detector, store: EntityStore, key: str, ts: int, cents: int,
+    numbers: dict[str, np.ndarray], variables: dict[str, str],
+) -> dict[str, np.ndarray]:
+    """Score the event on the card's stored history and add it to that history.
+
+    Scoring runs outside any lock; the write applies only if no other process recorded an
+    event of this card meanwhile, else the event is scored again on the newer history. After
+    a few such races the card is scored under the store's writers' lock, which always wins.
+    """
+    for _ in range(store.OPTIMISTIC_ATTEMPTS):
+        done = _attempt(detector, store, key, ts, cents, numbers, variables)
+        if done is not None:
+            return done
+    with store.exclusive():
+        done = _attempt(detector, store, key, ts, cents, numbers, variables)
+    if done is None:  # pragma: no cover - nobody else writes while the lock is held
+        raise RuntimeError(f"entity store {store.path} changed under its writers' lock")
+    return done
+
+
+def _attempt(
+    detector: Detector, store: EntityStore, key: str, ts: int, cents: int,
+    numbers: dict[str, np.ndarray], variables: dict[str, str],
+) -> dict[str, np.ndarray] | None:
+    """Scores, or None if the card's row changed between reading and writing it."""
+    stored = store.read(key)
+    state = stored.state if stored else detector.models[0].artifact.snapshot.card(key)
+    scores = {model.model_id: _event_score(model.artifact, state, ts, numbers, variables)
+              for model in detector.models}  # fmt: skip
+    state.add(ts, cents)
+    return scores if store.write(key, state, stored.version if stored else 0) else None
+
+
 def _event_score(
     artifact: ModelArtifact, state: CardState, ts: int, numbers: dict[str, np.ndarray],
     variables: dict[str, str],
@@ -99,7 +126,8 @@ def _event_score(
     base = state.base(k + 1)
     matrix = artifact.matrix(np.zeros(k + 1, dtype=np.int64), hist_ts, numeric,
                              categorical, base)
-    return artifact.scores(matrix[-1:], threads=1)
+    raw = single_row_predictor(artifact.booster).raw(matrix[-1])
+    return artifact.calibration.score(np.array([raw]))
 
 
 def _epoch_seconds(event_id: str, stamp: str) -> int:

@@ -1,0 +1,39 @@
+"""The fast single-row LightGBM path gives the margins ``Booster.predict`` gives."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+
+from fraudpipe.engine.single_row import SingleRowPredictor, single_row_predictor
+
+
+@pytest.fixture(scope="module")
+def booster() -> lgb.Booster:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(600, 5))
+    x[:, 4] = rng.integers(0, 6, size=600)  # a categorical column
+    x[rng.random(600) < 0.1, 1] = np.nan  # and missing values
+    y = ((x[:, 0] + (x[:, 4] == 3) + rng.normal(scale=0.5, size=600)) > 1).astype(int)
+    data = lgb.Dataset(x, y, categorical_feature=[4], free_raw_data=False)
+    params = {"objective": "binary", "num_leaves": 7, "verbose": -1, "num_threads": 1,
+              "min_data_in_leaf": 5}  # fmt: skip
+    return lgb.train(params, data, num_boost_round=15)
+
+
+def test_single_row_margins_equal_booster_predict(booster):
+    rng = np.random.default_rng(8)
+    rows = rng.normal(size=(40, 5))
+    rows[:, 4] = rng.integers(-1, 8, size=40)  # unseen categories too
+    rows[::7, 1] = np.nan
+    expected = booster.predict(rows, raw_score=True, num_threads=1)
+    fast = single_row_predictor(booster)
+    assert isinstance(fast, SingleRowPredictor)
+    assert [fast.raw(row) for row in rows] == expected.tolist()
+    assert single_row_predictor(booster) is fast  # one set-up per booster
+
+
+def test_a_row_of_the_wrong_width_is_refused(booster):
+    with pytest.raises(ValueError, match="expected 5 features, got 4"):
+        single_row_predictor(booster).raw(np.zeros(4))
