@@ -38,7 +38,7 @@ GROUP BY trans_num
 HAVING COUNT(*) > 1;
 
 -- name: classified
-SELECT r.*,
+SELECT r.file_order, r.row_number, r.source_file,
        TRY_CAST(r.trans_date_trans_time AS TIMESTAMP) AS event_ts,
        COALESCE(l.EVENT_LABEL,
                 CASE trim(r.is_fraud) WHEN '1' THEN 'fraud' WHEN '0' THEN 'legit' END)
@@ -79,6 +79,9 @@ SELECT c.file_order, c.row_number, c.source_file, c.event_ts, c.event_label, c.r
 FROM classified AS c
 CROSS JOIN cutoffs AS k;
 
+-- Each output below reads the routing decision (k) and the row's raw values (r); the raw
+-- values are only passed through, so a runner may fetch them after the rows are chosen.
+
 -- name: training  output
 SELECT r.cc_num, r.merchant, r.category, r.amt, r.first, r.last, r.gender, r.street, r.city,
        r.state, r.zip, r.city_pop, r.job, r.trans_num, k.EVENT_TIMESTAMP,
@@ -88,26 +91,24 @@ JOIN raw_rows AS r ON r.file_order = k.file_order AND r.row_number = k.row_numbe
 WHERE k.route = 'training'
 ORDER BY k.event_ts, k.file_order, k.row_number;
 
--- name: test_rows
+-- name: test  output
 SELECT r.cc_num, r.merchant, r.category, r.amt, r.first, r.last, r.gender, r.street, r.city,
        r.state, r.zip, r.city_pop, r.job, r.trans_num, k.EVENT_TIMESTAMP,
        'card' AS ENTITY_TYPE, r.cc_num AS ENTITY_ID, r.trans_num AS EVENT_ID,
-       k.event_label AS EVENT_LABEL, k.event_ts, k.file_order, k.row_number
+       k.event_label AS EVENT_LABEL
 FROM routed AS k
 JOIN raw_rows AS r ON r.file_order = k.file_order AND r.row_number = k.row_number
-WHERE k.route = 'test';
-
--- name: test  output
-SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
-       city_pop, job, trans_num, EVENT_TIMESTAMP, ENTITY_TYPE, ENTITY_ID, EVENT_ID, EVENT_LABEL
-FROM test_rows
-ORDER BY event_ts, file_order, row_number;
+WHERE k.route = 'test'
+ORDER BY k.event_ts, k.file_order, k.row_number;
 
 -- name: batch_full  output
-SELECT cc_num, merchant, category, amt, first, last, gender, street, city, state, zip,
-       city_pop, job, trans_num, EVENT_TIMESTAMP, ENTITY_TYPE, ENTITY_ID, EVENT_ID
-FROM test_rows
-ORDER BY event_ts, file_order, row_number;
+SELECT r.cc_num, r.merchant, r.category, r.amt, r.first, r.last, r.gender, r.street, r.city,
+       r.state, r.zip, r.city_pop, r.job, r.trans_num, k.EVENT_TIMESTAMP,
+       'card' AS ENTITY_TYPE, r.cc_num AS ENTITY_ID, r.trans_num AS EVENT_ID
+FROM routed AS k
+JOIN raw_rows AS r ON r.file_order = k.file_order AND r.row_number = k.row_number
+WHERE k.route = 'test'
+ORDER BY k.event_ts, k.file_order, k.row_number;
 
 -- name: batch_picks
 SELECT file_order, row_number

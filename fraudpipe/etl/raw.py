@@ -1,24 +1,25 @@
-"""Load the raw CSVs into DuckDB as the ``raw_rows`` relation that glue/etl.sql reads.
+"""Give DuckDB the raw CSVs as the ``raw_rows`` relation that glue/etl.sql reads.
 
-Why this shape: DuckDB's CSV reader is the fast path (parallel, all columns as text), and its
-``store_rejects`` option sets aside rows it cannot read (invalid UTF-8, wrong number of fields)
-without slowing the rest down. Those few rejected lines are parsed here in Python and put back
-into ``raw_rows`` flagged, so the shared SQL quarantines them with a reason and the row number.
+Why this shape: pyarrow reads the files (the fastest reader here, see ``arrow_read``) and DuckDB
+scans those Arrow tables in place, so no row is copied into DuckDB. Lines pyarrow set aside
+(wrong number of fields) come back as small extra tables, flagged, so the shared SQL
+quarantines them with a reason and their row number.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from fraudpipe.errors import DataValidationError
+from fraudpipe.etl.arrow_read import RawTable, read_raw_csv
 from glue.etl_job import EtlInputError, check_header
 
-__all__ = ["RawFile", "inspect_files", "load_raw_rows", "quote"]
+__all__ = ["RawFile", "RawRows", "inspect_files", "load_raw_rows", "quote"]
 
 
 @dataclass(frozen=True)
@@ -60,63 +61,47 @@ def inspect_files(raw_dir: Path) -> list[RawFile]:
     return files
 
 
-def _rejected_rows(con: duckdb.DuckDBPyConnection, table: str, raw: RawFile
-                   ) -> list[tuple[int, bool, list[str | None]]]:
-    """(data row number, bad encoding?, fields) of each line DuckDB set aside."""
-    found = con.execute(
-        f"SELECT line, bool_or(error_type = 'INVALID ENCODING'), any_value(csv_line) "
-        f"FROM {table} GROUP BY line ORDER BY line").fetchall()
-    rows = []
-    width = len(raw.columns)
-    for line, bad_encoding, text in found:
-        fields: list[str | None] = next(csv.reader(io.StringIO(text or "")), [])
-        fields = [f if f != "" else None for f in fields[:width]]
-        rows.append((int(line) - 1, bool(bad_encoding), fields + [None] * (width - len(fields))))
-    return rows
+def _rejected_table(raw: RawFile, read: RawTable) -> pa.Table:
+    """The lines pyarrow set aside, as rows in the shape of the file's table."""
+    names = [*raw.columns, "row_number", "bad_encoding", "malformed"]
+    rows = [[*fields, number, encoding, not encoding]
+            for number, encoding, fields in read.rejected]
+    return pa.table([pa.array([row[i] for row in rows], type=read.table.schema.field(name).type)
+                     for i, name in enumerate(names)], names=names)
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, raw: RawFile, order: int) -> str:
-    """Read one file into ``file_<order>``; returns a SELECT giving its ``raw_rows`` part."""
-    table, rejects = f"file_{order}", f"rejects_{order}"
-    names = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in raw.columns) + "}"
-    con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv({_literal(str(raw.path))}, "
-        f"header = true, columns = {names}, delim = ',', quote = '\"', "
-        f"escape = '\"', auto_detect = false, store_rejects = true, "
-        f"rejects_table = '{rejects}', rejects_scan = 'scan_{order}')")
-    cols = ", ".join(quote(c) for c in raw.columns)
-    provenance = f"{_literal(raw.name)} AS source_file, {order} AS file_order"
-    rejected = _rejected_rows(con, rejects, raw)
-    if not rejected:
-        return (f"SELECT {cols}, {provenance}, rowid + 1 AS row_number, "
-                f"false AS bad_encoding, false AS malformed FROM {table}")
-    # accepted row k (1-based) sits after every rejected row i with line_i - i < k
-    shifts = [(line - i, i) for i, (line, _, _) in enumerate(rejected, start=1)]
-    con.execute(f"CREATE TEMP TABLE shifts_{order} (start BIGINT, shift BIGINT)")
-    con.executemany(f"INSERT INTO shifts_{order} VALUES (?, ?)", shifts)
-    con.execute(
-        f"CREATE TEMP TABLE bad_{order} AS SELECT {cols}, 0::BIGINT AS row_number, "
-        f"false AS bad_encoding, false AS malformed FROM {table} LIMIT 0")
-    con.executemany(
-        f"INSERT INTO bad_{order} VALUES ({', '.join('?' * (len(raw.columns) + 3))})",
-        [[*fields, line, enc, not enc] for line, enc, fields in rejected])
-    return (
-        f"SELECT {cols}, {provenance}, k + coalesce(s.shift, 0) AS row_number, "
-        f"false AS bad_encoding, false AS malformed "
-        f"FROM (SELECT *, rowid + 1 AS k FROM {table}) AS t "
-        f"ASOF LEFT JOIN (SELECT start, max(shift) AS shift FROM shifts_{order} GROUP BY start) "
-        f"AS s ON t.k > s.start "
-        f"UNION ALL SELECT {cols}, {provenance}, row_number, bad_encoding, malformed "
-        f"FROM bad_{order}")
+@dataclass(frozen=True)
+class RawRows:
+    """What :func:`load_raw_rows` made: the union of the columns and every row as Arrow.
+
+    ``table`` holds the rows of every file (accepted and set-aside ones) in one Arrow table;
+    ``raw_rows.__pos`` is a row's position in it, so a runner can fetch pass-through values
+    after SQL has chosen and ordered the rows.
+    """
+
+    columns: list[str]
+    table: pa.Table
 
 
-def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile]) -> list[str]:
-    """Create the ``raw_rows`` view over ``files``; returns the union of their columns."""
+def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile]) -> RawRows:
+    """Read ``files`` with pyarrow and create the ``raw_rows`` view over them in DuckDB."""
     columns: list[str] = []
-    parts = []
+    parts, tables, offset = [], [], 0
     for order, raw in enumerate(files):
         columns += [c for c in raw.columns if c not in columns]
-        parts.append(_load_one(con, raw, order))
+        read = read_raw_csv(raw.path, raw.columns)
+        pieces = [read.table] + ([_rejected_table(raw, read)] if read.rejected else [])
+        for piece_number, piece in enumerate(pieces):
+            name = f"file_{order}_{piece_number}"
+            piece = piece.append_column("__pos", pa.array(
+                np.arange(offset, offset + piece.num_rows, dtype=np.int64)))
+            offset += piece.num_rows
+            con.register(name, piece)
+            tables.append(piece)
+            cols = ", ".join(quote(c) for c in raw.columns)
+            parts.append(f"SELECT {cols}, {_literal(raw.name)} AS source_file, "
+                         f"{order} AS file_order, row_number, bad_encoding, malformed, __pos "
+                         f"FROM {name}")
     con.execute("CREATE TEMP VIEW raw_rows AS " + " UNION ALL BY NAME ".join(
         f"({part})" for part in parts))
-    return columns
+    return RawRows(columns, pa.concat_tables(tables, promote_options="default"))

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError, EtlError
-from fraudpipe.etl.raw import inspect_files, load_raw_rows, quote
+from fraudpipe.etl.late import assemble, plan_late
+from fraudpipe.etl.raw import RawRows, inspect_files, load_raw_rows, quote
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
@@ -59,14 +61,22 @@ def _load_labels(con: duckdb.DuckDBPyConnection, labels_path: str | None) -> Non
         f"FROM read_csv({_literal(str(path))}, header = true, all_varchar = true)")
 
 
-def _copy(con: duckdb.DuckDBPyConnection, relation: str, path: Path) -> int:
-    """Write ``relation`` as CSV with a header, atomically; returns the row count."""
+def _write(con: duckdb.DuckDBPyConnection, sql: str, raw: RawRows, path: Path) -> int:
+    """Run output statement ``sql`` and write its rows as CSV with a header, atomically.
+
+    The raw pass-through columns are gathered from Arrow after DuckDB chose and ordered the
+    rows (``fraudpipe.etl.late``); pyarrow writes the file. Returns the row count.
+    """
+    plan = plan_late(sql)
+    if plan is None:
+        table = con.sql(sql).to_arrow_table()
+    else:
+        table = assemble(plan, con.sql(plan.sql).to_arrow_table(), raw.table)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    written = con.execute(f"COPY (SELECT * FROM {relation}) TO {_literal(str(tmp))} "
-                          f"(FORMAT csv, HEADER true, DELIMITER ',')").fetchone()
+    pacsv.write_csv(table, tmp)
     os.replace(tmp, path)
-    return int(written[0]) if written else 0
+    return table.num_rows
 
 
 def _params(params: EtlParams, columns: list[str]) -> dict[str, str]:
@@ -88,49 +98,42 @@ def _params(params: EtlParams, columns: list[str]) -> dict[str, str]:
     }
 
 
+class _Stages:
+    """Wall and CPU seconds (all threads of this process) per stage, for the benchmark."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._mark = (time.perf_counter(), time.process_time())
+
+    def done(self, name: str) -> None:
+        now = (time.perf_counter(), time.process_time())
+        self.wall[name] = round(now[0] - self._mark[0], 3)
+        self.cpu[name] = round(now[1] - self._mark[1], 3)
+        self._mark = now
+
+
 def run_etl(params: EtlParams, progress: ProgressFn | None = None) -> dict[str, Any]:
     """Transform the raw CSVs of ``params["raw_dir"]`` into the four output files.
 
     ``params``: raw_dir, outputs {training, test, batch, quarantine} (paths), counts_path,
     labels_path (optional), train_cutoff / test_cutoff (ISO or None), batch {mode,
-    fraud_samples, legit_samples, seed}, threads (optional). Returns the counts summary.
+    fraud_samples, legit_samples, seed}, threads (optional). Returns the counts summary
+    with ``seconds``, ``timings`` (wall seconds per stage) and ``cpu_timings``.
     """
     say = progress or (lambda _message: None)
     began = time.perf_counter()
+    stages = _Stages()
     files = inspect_files(Path(params["raw_dir"]))
     con = duckdb.connect(config={"threads": int(params.get("threads") or os.cpu_count() or 1),
                                  "preserve_insertion_order": True})
     con.execute("SET enable_progress_bar = false")
     try:
         say(f"reading {len(files)} file(s)")
-        timings: dict[str, float] = {}
-        mark = time.perf_counter()
-        columns = load_raw_rows(con, files)
-        timings["read"] = round(time.perf_counter() - mark, 3)
+        raw = load_raw_rows(con, files)
         _load_labels(con, params.get("labels_path"))
-        values = _params(params, columns)
-        mode = (params.get("batch") or {}).get("mode", "sample")
-        outputs = {"training": "training", "test": "test", f"batch_{mode}": "batch",
-                   "quarantine": "quarantine"}
-        results: dict[str, Any] = {}
-        for statement in load_statements():
-            mark = time.perf_counter()
-            sql = render(statement.sql, values)
-            kind = "TABLE" if "materialize" in statement.flags else "VIEW"
-            con.execute(f"CREATE TEMP {kind} {statement.name} AS {sql}")
-            if statement.name == "cutoffs":
-                _check_cutoffs(con, values["test_file"])
-            if statement.name in outputs:
-                name = outputs[statement.name]
-                say(f"writing {name}")
-                results[f"{name}_rows"] = _copy(con, statement.name,
-                                                Path(params["outputs"][name]))
-            elif statement.name in ("counts", "reasons", "cutoff_values"):
-                cursor = con.execute(f"SELECT * FROM {statement.name}")
-                keys = [d[0] for d in cursor.description]
-                results[statement.name] = [dict(zip(keys, row, strict=True))
-                                           for row in cursor.fetchall()]
-            timings[statement.name] = round(time.perf_counter() - mark, 3)
+        stages.done("read")
+        results = _transform(con, raw, params, stages, say)
     except duckdb.Error as exc:
         raise EtlError(f"the ETL SQL failed: {exc}") from exc
     finally:
@@ -138,10 +141,38 @@ def run_etl(params: EtlParams, progress: ProgressFn | None = None) -> dict[str, 
     summary = summarise(results)
     _check_counts(summary, files)
     summary["seconds"] = round(time.perf_counter() - began, 3)
-    summary["timings"] = timings
+    summary["timings"], summary["cpu_timings"] = stages.wall, stages.cpu
     if params.get("counts_path"):
         atomic_write_json(Path(params["counts_path"]), summary)
     return summary
+
+
+def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
+               stages: _Stages, say: ProgressFn) -> dict[str, Any]:
+    """Run the statements of etl.sql in order; write the outputs; collect the counts."""
+    values = _params(params, raw.columns)
+    mode = (params.get("batch") or {}).get("mode", "sample")
+    outputs = {"training": "training", "test": "test", f"batch_{mode}": "batch",
+               "quarantine": "quarantine"}
+    results: dict[str, Any] = {}
+    for statement in load_statements():
+        sql = render(statement.sql, values)
+        if statement.name in outputs:
+            name = outputs[statement.name]
+            say(f"writing {name}")
+            results[f"{name}_rows"] = _write(con, sql, raw, Path(params["outputs"][name]))
+        elif "output" not in statement.flags:  # (the other batch mode's file is not made)
+            kind = "TABLE" if "materialize" in statement.flags else "VIEW"
+            con.execute(f"CREATE TEMP {kind} {statement.name} AS {sql}")
+            if statement.name == "cutoffs":
+                _check_cutoffs(con, values["test_file"])
+            elif statement.name in ("counts", "reasons", "cutoff_values"):
+                cursor = con.execute(f"SELECT * FROM {statement.name}")
+                keys = [d[0] for d in cursor.description]
+                results[statement.name] = [dict(zip(keys, row, strict=True))
+                                           for row in cursor.fetchall()]
+        stages.done(statement.name)
+    return results
 
 
 def _check_cutoffs(con: duckdb.DuckDBPyConnection, test_file: str) -> None:
