@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +26,12 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -59,3 +72,104 @@ def lambda_context() -> FakeLambdaContext:
 def load_event(name: str) -> dict:
     """A canonical event from ``tests/events/<name>.json``."""
     return json.loads((EVENTS_DIR / f"{name}.json").read_text())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def live_server(app: Any, timeout: float = 10) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields its base URL.
+
+    The server is stopped and its thread joined when the block ends, so no test leaves it
+    running for the next one.
+    """
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name="test-live-server")
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """Headless Debian chromium driven by Playwright, for one test.
+
+    Not shared across tests on purpose: between its calls Playwright's sync API keeps its asyncio
+    loop marked as running on the main thread, so a session outliving the test would make any
+    later ``sync_playwright()`` (or ``asyncio.run``) in that worker refuse to start.
+    """
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM} (`make browser` installs it)")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def leaked_state(threads_before: set[int], grace: float = 5.0) -> list[str]:
+    """What a test left behind that changes how later tests in the same process behave.
+
+    Why: under ``pytest -n 2`` one worker runs tests of every folder in turn. A moto mock left
+    active makes the next ``mock_aws()`` share (and not reset) its backends; a running asyncio
+    loop left on the main thread (a Playwright session that outlives its test) makes the next
+    ``sync_playwright()`` refuse to start; a thread left polling keeps calling AWS clients.
+    Threads counted: non-daemon ones (they would also keep the interpreter alive) and
+    fraudpipe's own pollers (``fraudpipe-*``); idle pool threads of a server are not. They get
+    ``grace`` seconds to finish (a watcher sees its execution end, a server stops).
+    """
+    problems = []
+    deadline = time.monotonic() + grace
+    while True:
+        stray = [
+            t
+            for t in threading.enumerate()
+            if t.ident not in threads_before
+            and t.is_alive()
+            and (not t.daemon or t.name.startswith("fraudpipe-"))
+        ]
+        if not stray or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if stray:
+        problems.append("threads still running: " + ", ".join(sorted(t.name for t in stray)))
+    moto_models = sys.modules.get("moto.core.models")
+    if moto_models is not None and moto_models.MockAWS._nested_count:
+        problems.append(f"{moto_models.MockAWS._nested_count} moto mock(s) still active")
+    runtime = sys.modules.get("fraudpipe.local.runtime")
+    if runtime is not None and runtime._MotoSession.users:
+        problems.append(f"{runtime._MotoSession.users} LocalRuntime(s) not closed")
+    if asyncio._get_running_loop() is not None:
+        problems.append("an asyncio loop is still marked running on the main thread")
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_state() -> Iterator[None]:
+    """Fail a test at teardown when it leaves process-wide state behind (see leaked_state)."""
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    problems = leaked_state(before)
+    if problems:
+        pytest.fail("test left state behind for later tests: " + "; ".join(problems))

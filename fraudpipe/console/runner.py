@@ -189,7 +189,9 @@ class ConsoleRunner:
             finally:
                 runtime.close()
 
-        thread = threading.Thread(target=watch, name=f"console-{action}-{name}", daemon=True)
+        thread = threading.Thread(
+            target=watch, name=f"fraudpipe-console-{action}-{name}", daemon=True
+        )
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()

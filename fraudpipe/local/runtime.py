@@ -168,6 +168,7 @@ class LocalRuntime:
             restart_points = REDRIVE_FROM
         self.restart_points = dict(restart_points or {})
         self._acquired = False
+        self._session_lock = threading.Lock()  # executions may be started from several threads
         self._resumer: threading.Thread | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -179,9 +180,10 @@ class LocalRuntime:
 
     def close(self) -> None:
         """Release the moto session (call after the executions you started have ended)."""
-        if self._acquired:
-            self._acquired = False
-            _MotoSession.release()
+        with self._session_lock:
+            if self._acquired:
+                self._acquired = False
+                _MotoSession.release()
 
     def _client(self, service: str) -> Any:
         import boto3
@@ -189,9 +191,12 @@ class LocalRuntime:
         return boto3.client(service, region_name=REGION)
 
     def _ensure_session(self) -> None:
-        if not self._acquired:
-            _MotoSession.acquire()
-            self._acquired = True
+        """Join the process's moto session once per runtime, even when two threads start
+        executions at the same moment (a second acquire would never be released)."""
+        with self._session_lock:
+            if not self._acquired:
+                _MotoSession.acquire()
+                self._acquired = True
 
     def _ensure_functions(self, keys: set[str]) -> None:
         with _MotoSession.lock:

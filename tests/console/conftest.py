@@ -13,7 +13,6 @@ from filelock import FileLock
 
 from fraudpipe.server import create_app
 from fraudpipe.workspace import Workspace, get_workspace
-from tests.console.live import CHROMIUM, CHROMIUM_ARGS
 from tests.console.models import train_and_deploy, training_file
 
 
@@ -55,16 +54,3 @@ def trained(workspace: Workspace, trained_registry: Path) -> Workspace:
     shutil.copytree(trained_registry, workspace.registry_dir,
                     ignore=shutil.ignore_patterns("entity_store.sqlite*", ".lock"))
     return workspace
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
-    """Headless Debian chromium driven by Playwright (one per test worker)."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM} (`make browser` installs it)")
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                         headless=True)
-        yield browser
-        browser.close()

@@ -22,7 +22,7 @@ import pytest
 
 from fraudpipe.server import create_app
 from fraudpipe.workspace import Workspace, get_workspace
-from tests.console.live import live_server
+from tests.conftest import live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TIMEOUT_MS = 240_000
