@@ -37,32 +37,37 @@ WHERE trans_num IS NOT NULL AND NOT bad_encoding AND NOT malformed
 GROUP BY trans_num
 HAVING COUNT(*) > 1;
 
--- name: classified
-SELECT r.file_order, r.row_number, r.source_file,
+-- name: parsed
+SELECT r.file_order, r.row_number, r.source_file, r.bad_encoding, r.malformed, r.trans_num,
+       trim(r.trans_num) AS event_id,
        TRY_CAST(r.trans_date_trans_time AS TIMESTAMP) AS event_ts,
+       TRY_CAST(r.amt AS DOUBLE) AS amount,
+       trim(r.is_fraud) AS label_code
+FROM raw_rows AS r;
+
+-- name: classified
+SELECT p.file_order, p.row_number, p.source_file, p.event_ts,
        COALESCE(l.EVENT_LABEL,
-                CASE trim(r.is_fraud) WHEN '1' THEN 'fraud' WHEN '0' THEN 'legit' END)
+                CASE p.label_code WHEN '1' THEN 'fraud' WHEN '0' THEN 'legit' END)
            AS event_label,
        CASE
-           WHEN r.bad_encoding THEN 'invalid UTF-8'
-           WHEN r.malformed THEN 'malformed CSV row'
-           WHEN r.trans_num IS NULL OR trim(r.trans_num) = '' THEN 'missing trans_num'
-           WHEN TRY_CAST(r.amt AS DOUBLE) IS NULL
-                OR NOT (abs(TRY_CAST(r.amt AS DOUBLE)) < 1e12) THEN 'unparseable amount'
-           WHEN TRY_CAST(r.amt AS DOUBLE) < 0 THEN 'negative amount'
-           WHEN TRY_CAST(r.trans_date_trans_time AS TIMESTAMP) IS NULL
-               THEN 'unparseable timestamp'
-           WHEN l.EVENT_LABEL IS NULL AND (r.is_fraud IS NULL OR trim(r.is_fraud) = '')
+           WHEN p.bad_encoding THEN 'invalid UTF-8'
+           WHEN p.malformed THEN 'malformed CSV row'
+           WHEN p.trans_num IS NULL OR p.event_id = '' THEN 'missing trans_num'
+           WHEN p.amount IS NULL OR NOT (abs(p.amount) < 1e12) THEN 'unparseable amount'
+           WHEN p.amount < 0 THEN 'negative amount'
+           WHEN p.event_ts IS NULL THEN 'unparseable timestamp'
+           WHEN l.EVENT_LABEL IS NULL AND (p.label_code IS NULL OR p.label_code = '')
                THEN 'missing label'
-           WHEN l.EVENT_LABEL IS NULL AND trim(r.is_fraud) NOT IN ('0', '1')
+           WHEN l.EVENT_LABEL IS NULL AND p.label_code NOT IN ('0', '1')
                THEN 'unknown label'
            WHEN d.keep_key IS NOT NULL
-                AND d.keep_key <> r.file_order * 10000000000 + r.row_number
+                AND d.keep_key <> p.file_order * 10000000000 + p.row_number
                THEN 'duplicate trans_num'
        END AS reason
-FROM raw_rows AS r
-LEFT JOIN latest_labels AS l ON l.EVENT_ID = r.trans_num
-LEFT JOIN duplicates AS d ON d.trans_num = r.trans_num;
+FROM parsed AS p
+LEFT JOIN latest_labels AS l ON l.EVENT_ID = p.trans_num
+LEFT JOIN duplicates AS d ON d.trans_num = p.trans_num;
 
 -- name: cutoffs  materialize
 SELECT {{train_cutoff}} AS train_cutoff, {{test_cutoff}} AS test_cutoff;

@@ -2,7 +2,7 @@
 
 Why pyarrow: its CSV reader is the fastest on this machine (parallel, no type inference when
 every column is declared a string), and DuckDB scans the resulting table without copying it.
-The file is read into memory once; clean files (the common case) cost one ``isascii`` check and
+The file is memory-mapped, not copied; clean files (the common case) cost one ``isascii`` check and
 one count of blank lines on top of the parse. Only a file with a bad line pays for finding it:
 
 - **invalid UTF-8**: located by decoding the bytes, the line's text replaced by its decoding
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,7 @@ class RawTable:
     rejected: list[tuple[int, bool, list[str | None]]] = field(default_factory=list)
 
 
-def _invalid_utf8_offsets(data: bytes) -> list[int]:
+def _invalid_utf8_offsets(data: bytes | mmap.mmap) -> list[int]:
     """Byte offsets of (the first invalid byte of) each line that is not valid UTF-8."""
     offsets: list[int] = []
     start, size = 0, len(data)
@@ -62,7 +63,7 @@ def _invalid_utf8_offsets(data: bytes) -> list[int]:
     return offsets
 
 
-def _line_ends(data: bytes) -> np.ndarray:
+def _line_ends(data: bytes | mmap.mmap) -> np.ndarray:
     """Offsets of every ``\\n`` (the rare path: only for files with a bad or blank line)."""
     return np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
 
@@ -72,7 +73,7 @@ def _line_index(ends: np.ndarray, offset: int) -> int:
     return int(np.searchsorted(ends, offset, side="left"))
 
 
-def _clean(data: bytes, ends: np.ndarray, bad_lines: list[int]) -> bytes:
+def _clean(data: bytes | mmap.mmap, ends: np.ndarray, bad_lines: list[int]) -> bytes:
     """``data`` with each line in ``bad_lines`` decoded with U+FFFD (no line is added)."""
     parts, previous = [], 0
     for line in bad_lines:
@@ -85,7 +86,7 @@ def _clean(data: bytes, ends: np.ndarray, bad_lines: list[int]) -> bytes:
     return b"".join(parts)
 
 
-def _find_lines(data: bytes, texts: list[str]) -> list[int]:
+def _find_lines(data: bytes | mmap.mmap, texts: list[str]) -> list[int]:
     """Byte offsets of the whole lines equal to ``texts`` (one per occurrence reported)."""
     wanted: dict[bytes, int] = {}
     for text in texts:
@@ -108,7 +109,7 @@ def _find_lines(data: bytes, texts: list[str]) -> list[int]:
     return sorted(found)
 
 
-def _parse(data: bytes, columns: list[str], name: str, check_utf8: bool
+def _parse(data: bytes | mmap.mmap, columns: list[str], name: str, check_utf8: bool
            ) -> tuple[pa.Table, list[str]]:
     rejected: list[str] = []
 
@@ -137,15 +138,18 @@ def read_raw_csv(path: Path, columns: list[str]) -> RawTable:
     ``malformed`` (bool); rejected lines come back separately as (row number, bad encoding?,
     fields) so the caller can add them in the same shape.
     """
-    data = path.read_bytes()
-    ascii_only = data.isascii()
+    if path.stat().st_size == 0:
+        raise DataValidationError(f"input file {path.name} is empty (0 bytes)")
+    with path.open("rb") as handle:  # mapped, not copied: pyarrow parses the pages in place
+        data: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    ascii_only = bool(np.frombuffer(data, dtype=np.uint8).max() < 128)
     bad_utf8 = [] if ascii_only else _invalid_utf8_offsets(data)
     ends = _line_ends(data) if bad_utf8 else None
     bad_lines = sorted({_line_index(ends, o) for o in bad_utf8}) if ends is not None else []
     if bad_lines:
         data = _clean(data, ends, bad_lines)
     table, rejected_texts = _parse(data, columns, path.name, check_utf8=not ascii_only)
-    blank = b"\n\n" in data or b"\n\r\n" in data
+    blank = data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0
     if not rejected_texts and not bad_lines and not blank:
         n = table.num_rows
         return RawTable(_with_flags(table, np.arange(1, n + 1, dtype=np.int64),
@@ -153,8 +157,8 @@ def read_raw_csv(path: Path, columns: list[str]) -> RawTable:
     return _numbered(data, table, columns, rejected_texts, bad_lines)
 
 
-def _numbered(data: bytes, table: pa.Table, columns: list[str], rejected_texts: list[str],
-              bad_lines: list[int]) -> RawTable:
+def _numbered(data: bytes | mmap.mmap, table: pa.Table, columns: list[str],
+              rejected_texts: list[str], bad_lines: list[int]) -> RawTable:
     """Row numbers and flags when some line was rejected, invalid or blank (the rare path)."""
     ends = _line_ends(data)
     starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else np.zeros(0, np.int64)

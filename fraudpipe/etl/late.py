@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
-__all__ = ["LatePlan", "assemble", "plan_late"]
+__all__ = ["LatePlan", "assemble", "gather", "plan_late"]
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)'
 _RAW = re.compile(rf"^r\.({_IDENT})(?:\s+AS\s+({_IDENT}))?$", re.IGNORECASE | re.DOTALL)
@@ -59,8 +60,35 @@ def _top_level(sql: str) -> list[tuple[int, str]]:
     return found
 
 
-def plan_late(sql: str) -> LatePlan | None:
-    """The late plan of ``SELECT <list> FROM ... raw_rows AS r ...``, or None to run as is."""
+_KEY_JOIN = re.compile(r"\s+JOIN\s+raw_rows\s+AS\s+r\s+ON\s+r\.file_order\s*=\s*(\w+)\.file_order"
+                       r"\s+AND\s+r\.row_number\s*=\s*\1\.row_number\b", re.IGNORECASE)
+
+
+def _without_key_join(rest: str, bases: dict[int, int]) -> tuple[str, str] | None:
+    """Drop ``JOIN raw_rows AS r ON r.file_order = x.file_order AND r.row_number = ...``.
+
+    Why it is safe: ``x`` is a relation derived from raw_rows' own keys (``routed``,
+    ``batch_picks``), so each of its rows has exactly one raw row, the join neither adds nor
+    removes rows, and where every file's rows sit at ``base + row_number - 1`` of the Arrow
+    table the position is computed instead of joined. Returns (FROM part, position expr).
+    """
+    found = list(_KEY_JOIN.finditer(rest))
+    if len(found) != 1:
+        return None
+    alias = found[0].group(1)
+    trimmed = rest[:found[0].start()] + rest[found[0].end():]
+    if re.search(r"\br\.", trimmed):
+        return None
+    cases = " ".join(f"WHEN {order} THEN {base}" for order, base in sorted(bases.items()))
+    return trimmed, f"(CASE {alias}.file_order {cases} END + {alias}.row_number - 1)"
+
+
+def plan_late(sql: str, bases: dict[int, int] | None = None) -> LatePlan | None:
+    """The late plan of ``SELECT <list> FROM ... raw_rows AS r ...``, or None to run as is.
+
+    ``bases`` (file_order -> position of its first row) is given when positions follow row
+    numbers in every file; the key join with raw_rows is then replaced by arithmetic.
+    """
     if not re.match(r"^\s*SELECT\s", sql, re.IGNORECASE) or "raw_rows AS r" not in sql:
         return None
     marks = _top_level(sql)
@@ -93,13 +121,37 @@ def plan_late(sql: str) -> LatePlan | None:
         narrow.append(f'{expression} AS "{label}"')
     if not any(kind == "raw" for kind, _ in sources):
         return None
-    narrow.append(f'r.{POSITION} AS "{POSITION}"')
-    return LatePlan("SELECT " + ", ".join(narrow) + " " + sql[end:], names, sources)
+    rest, position = sql[end:], f"r.{POSITION}"
+    shortcut = _without_key_join(rest, bases) if bases else None
+    if shortcut is not None:
+        rest, position = shortcut
+    narrow.append(f'{position} AS "{POSITION}"')
+    return LatePlan("SELECT " + ", ".join(narrow) + " " + rest, names, sources)
+
+
+def gather(column: pa.ChunkedArray, positions: np.ndarray) -> pa.ChunkedArray:
+    """``column.take(positions)``, zero-copy when the positions form few ascending runs.
+
+    Rows of a time-sorted file that are chosen in time order are long runs of consecutive
+    positions (a whole file, broken only where a row was quarantined), so slices of the column
+    give the same values without copying a string.
+    """
+    if len(positions) == 0:
+        return column.take(pa.array(positions))
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+    if len(breaks) > max(64, len(positions) // 1000):
+        return column.take(pa.array(positions))
+    starts = np.concatenate(([0], breaks))
+    stops = np.concatenate((breaks, [len(positions)]))
+    pieces = [column.slice(int(positions[a]), int(b - a)) for a, b in zip(starts, stops,
+                                                                          strict=True)]
+    return pa.chunked_array([chunk for piece in pieces for chunk in piece.chunks],
+                            type=column.type)
 
 
 def assemble(plan: LatePlan, narrow: pa.Table, raw: pa.Table) -> pa.Table:
     """The statement's result: narrow columns as computed, raw ones gathered by position."""
-    positions = narrow.column(POSITION)
-    columns = [raw.column(source).take(positions) if kind == "raw" else narrow.column(source)
-               for kind, source in plan.sources]
+    positions = narrow.column(POSITION).to_numpy()
+    columns = [gather(raw.column(source), positions) if kind == "raw"
+               else narrow.column(source) for kind, source in plan.sources]
     return pa.table(columns, names=plan.names)

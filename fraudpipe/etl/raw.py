@@ -81,16 +81,22 @@ class RawRows:
 
     columns: list[str]
     table: pa.Table
+    #: file_order -> position of the file's first row, when every file's rows sit in
+    #: row-number order with none set aside (position = base + row_number - 1); else None
+    bases: dict[int, int] | None = None
 
 
 def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile]) -> RawRows:
     """Read ``files`` with pyarrow and create the ``raw_rows`` view over them in DuckDB."""
     columns: list[str] = []
     parts, tables, offset = [], [], 0
+    bases: dict[int, int] | None = {}
     for order, raw in enumerate(files):
         columns += [c for c in raw.columns if c not in columns]
         read = read_raw_csv(raw.path, raw.columns)
         pieces = [read.table] + ([_rejected_table(raw, read)] if read.rejected else [])
+        if bases is not None:
+            bases = None if read.rejected else {**bases, order: offset}
         for piece_number, piece in enumerate(pieces):
             name = f"file_{order}_{piece_number}"
             piece = piece.append_column("__pos", pa.array(
@@ -104,4 +110,4 @@ def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile]) -> RawRo
                          f"FROM {name}")
     con.execute("CREATE TEMP VIEW raw_rows AS " + " UNION ALL BY NAME ".join(
         f"({part})" for part in parts))
-    return RawRows(columns, pa.concat_tables(tables, promote_options="default"))
+    return RawRows(columns, pa.concat_tables(tables, promote_options="default"), bases)

@@ -67,7 +67,7 @@ def _write(con: duckdb.DuckDBPyConnection, sql: str, raw: RawRows, path: Path) -
     The raw pass-through columns are gathered from Arrow after DuckDB chose and ordered the
     rows (``fraudpipe.etl.late``); pyarrow writes the file. Returns the row count.
     """
-    plan = plan_late(sql)
+    plan = plan_late(sql, raw.bases)
     if plan is None:
         table = con.sql(sql).to_arrow_table()
     else:
