@@ -1,14 +1,18 @@
 """Deploy the real template into moto's CloudFormation through ``deploy_stack``, find every piece,
-run an execution whose handlers run in-process against moto S3 and Glue, and tear it all down.
+run a whole execution whose handlers run in-process against moto, and tear it all down.
 
-What the execution proves: StartCrawler, GetCrawlerStatus (after a Wait) and StartEtl run in the
-deployed functions' environment against the stack's crawler, job and bucket. moto's Glue job run
-turns SUCCEEDED without running the script, so GetEtlStatus finds no ``counts.json`` and the
-execution ends in ``GetEtlStatusFailed``: the states after the ETL need the real Glue job.
+What the execution proves: every state of the pipeline runs to SUCCEEDED in the deployed
+functions' environment, against the stack's crawler, Glue job, bucket and worker function:
+crawl, ETL (moto's job run executes the repository's ETL through the harness in
+``tests/deploy/moto_glue.py``), training by the engine worker Lambda (invoked asynchronously,
+``tests/deploy/moto_lambda.py``) with the registry in the bucket's ``registry/`` prefix, the
+quality gate, the detector version, batch scoring by the worker, the review decision, human
+loops in A2I (botocore's Stubber: moto has no A2I) and the verdicts becoming labels.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import time
@@ -17,6 +21,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.stub import ANY, Stubber
 from moto import mock_aws
 from moto.events.models import EventPattern
 from moto.moto_api import state_manager
@@ -29,14 +34,35 @@ from deploy.operations import describe_execution, list_executions, start_executi
 from deploy.session import aws_session
 from deploy.stack import DeployRequest, deploy_stack, teardown_stack
 from fraudpipe.data import generate_kaggle_frames
+from fraudpipe.engine.backends import reset_clients
 from fraudpipe.local import moto_patches
+from fraudpipe.review import factory as review_factory
 from tests.deploy.moto_cfn import extended_cloudformation
+from tests.deploy.moto_glue import glue_job_runs_run_the_etl
+from tests.deploy.moto_lambda import asynchronous_events
 
 STACK = "fp-test"
 #: moto's CloudFormation warns for the types it skips (bucket policy, CSV classifier)
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 REGION = "us-east-1"
 CRON = "cron(30 5 * * ? *)"
+FLOW = f"arn:aws:sagemaker:{REGION}:123456789012:flow-definition/fraud-review"
+#: every state of a run without waiting for reviewers, in order
+FULL_RUN = [
+    "StartCrawler", "WaitForCrawler", "GetCrawlerStatus", "CrawlerFinished?",
+    "StartEtl", "WaitForEtl", "GetEtlStatus", "EtlFinished?",
+    "CreateModelVersion", "WaitForTraining", "GetTrainingStatus", "TrainingFinished?",
+    "QualityGate", "DeployDetectorVersion",
+    "StartBatchPrediction", "WaitForBatch", "GetBatchStatus", "BatchFinished?",
+    "ReviewNeeded?", "WaitForReviewers?", "StartHumanReview", "CollectVerdicts",
+    "PipelineSucceeded",
+]
+#: a small run: 10 cards over 13 months (~10k rows), 2 human loops over the whole score range
+#: (polls every 0.5 s of training and 0.2 s of batch at the test's time scale)
+RUN_INPUT = {"raw_prefix": "input/", "min_auc": 0.5,
+             "review": {"enabled": True, "min": 0, "max": 1000, "max_items": 2, "wait": False},
+             "poll_seconds": {"crawler": 5, "etl": 10, "training": 500, "batch": 200,
+                              "simultaneous_training": 60}}
 
 
 @pytest.fixture
@@ -44,6 +70,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     state_manager.set_transition("glue::crawl", {"progression": "immediate"})
     state_manager.set_transition("glue::job_run", {"progression": "immediate"})
+    reset_clients()
+    review_factory._client.cache_clear()
     try:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}), \
                 extended_cloudformation():
@@ -51,6 +79,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
     finally:
         state_manager.unset_transition("glue::crawl")
         state_manager.unset_transition("glue::job_run")
+        reset_clients()
+        review_factory._client.cache_clear()
 
 
 def _image(ecr: object, names: StackNames) -> str:
@@ -59,11 +89,35 @@ def _image(ecr: object, names: StackNames) -> str:
 
 
 def _put_raw_files(s3: object, bucket: str) -> None:
-    train, test = generate_kaggle_frames(customers=3, start="2020-01-01", end="2020-03-31")
-    for name, frame in (("fraudTrain.csv", train.head(40)), ("fraudTest.csv", test.head(20))):
+    train, test = generate_kaggle_frames(customers=10, start="2019-06-01", end="2020-06-30",
+                                         seed=7)  # fraud in both the fit and the last 15%
+    for name, frame in (("fraudTrain.csv", train), ("fraudTest.csv", test)):
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
         s3.put_object(Bucket=bucket, Key=f"input/{name}", Body=buffer.getvalue().encode())
+
+
+def _stub_a2i(s3: object, bucket: str) -> Stubber:
+    """A2I as botocore's Stubber answers it: two loops started; the first one answered
+    'fraud' (its output.json in the bucket, as A2I writes it), the second still in progress."""
+    a2i = review_factory._client("sagemaker-a2i-runtime")
+    stub = Stubber(a2i)
+    for n in (1, 2):
+        stub.add_response("start_human_loop", {"HumanLoopArn": f"{FLOW}-loop-{n}"},
+                          {"HumanLoopName": ANY, "FlowDefinitionArn": FLOW,
+                           "HumanLoopInput": ANY})
+    output = f"s3://{bucket}/review/a2i-output/loop-1/output.json"
+    s3.put_object(Bucket=bucket, Key="review/a2i-output/loop-1/output.json", Body=json.dumps(
+        {"humanAnswers": [{"answerContent": {"verdict": {"label": "Fraudulent"}}}]}).encode())
+    for status in ("Completed", "InProgress"):
+        described = {"CreationTime": "2026-11-24T17:00:00Z", "HumanLoopStatus": status,
+                     "HumanLoopName": "loop", "HumanLoopArn": f"{FLOW}-loop",
+                     "FlowDefinitionArn": FLOW}
+        if status == "Completed":
+            described["HumanLoopOutput"] = {"OutputS3Uri": output}
+        stub.add_response("describe_human_loop", described, {"HumanLoopName": ANY})
+    stub.activate()
+    return stub
 
 
 def _a2i_event(status: str) -> dict:
@@ -80,7 +134,7 @@ def _a2i_event(status: str) -> dict:
                 "humanLoopOutput": {"outputS3Uri": "s3://b/review/loop-1/output.json"}}}
 
 
-def _wait(session: boto3.Session, name: str, timeout: float = 60) -> dict:
+def _wait(session: boto3.Session, name: str, timeout: float = 180) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         info = describe_execution(STACK, REGION, name, session=session)
@@ -90,11 +144,12 @@ def _wait(session: boto3.Session, name: str, timeout: float = 60) -> dict:
 
 
 @pytest.mark.slow
-def test_deploy_run_and_teardown_on_moto(aws: boto3.Session,
+def test_deploy_run_and_teardown_on_moto(aws: boto3.Session, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN the stack deployed with a schedule
     outputs = deploy_stack(aws, DeployRequest(stack=STACK, schedule=CRON,
-                                              schedule_input={"min_auc": 0.8}),
+                                              schedule_input={"min_auc": 0.8},
+                                              flow_definition_arn=FLOW),
                            build_image=_image)
     names = StackNames(STACK, "123456789012", REGION)
 
@@ -143,32 +198,63 @@ def test_deploy_run_and_teardown_on_moto(aws: boto3.Session,
 
     # WHEN an execution runs with the handlers in-process, in a deployed function's environment
     moto_patches.apply()
+    moto_patches.clear_client_cache()
     for key_, value in functions[f"{STACK}-start-crawler"]["Environment"]["Variables"].items():
         monkeypatch.setenv(key_, value)
     monkeypatch.setenv("AWS_REGION", REGION)  # set by Lambda's runtime besides the variables
+    monkeypatch.setenv("FRAUDPIPE_HOME", str(tmp_path / "lambda-tmp"))  # not a shared /tmp
     monkeypatch.setenv("FRAUDPIPE_TIME_SCALE", "0.001")
     _put_raw_files(s3, names.data_bucket)
-    name = start_execution(STACK, REGION, {"raw_prefix": "input/"}, session=aws)
-    info = _wait(aws, name)
+    a2i = _stub_a2i(s3, names.data_bucket)
+    with glue_job_runs_run_the_etl() as etl_runs, asynchronous_events() as worker_runs:
+        name = start_execution(STACK, REGION, RUN_INPUT, session=aws)
+        info = _wait(aws, name)
+    a2i.deactivate()
 
-    # THEN the crawl and the ETL start ran against the stack's resources, and it stops where
-    # moto's Glue job (which runs no script) leaves no counts file
-    assert info["states"][:6] == ["StartCrawler", "WaitForCrawler", "GetCrawlerStatus",
-                                  "CrawlerFinished?", "StartEtl", "WaitForEtl"]
-    assert "GetEtlStatus" in info["states"]
-    assert info["status"] == "FAILED" and info["states"][-1] == "GetEtlStatusFailed"
-    crawl = glue.list_crawls(CrawlerName=outputs["CrawlerName"])["Crawls"]
-    assert len(crawl) == 1
+    # THEN every state ran, in order, and the execution succeeded
+    assert info["status"] == "SUCCEEDED", (info["error"], info["cause"])
+    assert list(dict.fromkeys(info["states"])) == FULL_RUN  # (poll loops may go round)
+    assert info["states"][-6:] == FULL_RUN[-6:]
+    out = info["output"]
+    # ... the crawl and the ETL against the stack's crawler and job
+    assert len(glue.list_crawls(CrawlerName=outputs["CrawlerName"])["Crawls"]) == 1
     run = glue.get_job_runs(JobName=outputs["EtlJobName"])["JobRuns"][0]
     assert run["Arguments"]["--raw_path"] == f"s3://{names.data_bucket}/input/"
-    assert run["Arguments"]["--training_output"] == \
+    assert run["Arguments"]["--training_output"] == out["etl"]["outputs"]["training"] == \
         f"s3://{names.data_bucket}/glue_transformed/{name}/train/fraudTrain.csv"
+    assert [r["error"] for r in etl_runs] == [None]
+    assert out["etl"]["counts"]["fraudTrain.csv"]["rows_in"] > 5_000
+    # ... training and batch scoring in the worker function, two asynchronous invocations
+    assert [t.name for t in worker_runs] == [f"lambda-event-{STACK}-run-engine-job"] * 2
+    assert out["training"]["status"] == "TRAINING_COMPLETE"
+    assert out["gate"]["passed"] is True and out["gate"]["auc"] >= 0.5
+    registry = f"registry/models/fraud_model/versions/{out['training']['model_version']}"
+    assert out["training"]["report"] == \
+        f"s3://{names.data_bucket}/{registry}/report/index.html"
+    for key_ in ("version.json", "model.txt", "metadata.json", "report/index.html"):
+        s3.head_object(Bucket=names.data_bucket, Key=f"{registry}/{key_}")
+    detector = json.loads(s3.get_object(
+        Bucket=names.data_bucket, Key="registry/detectors/fraud_detector/detector.json")
+        ["Body"].read())
+    assert detector["activeVersion"] == out["detector"]["detector_version"] == "1"
+    batch = out["batch"]
+    assert batch["status"] == "COMPLETE" and batch["rows"] == 12 + 130
+    assert sum(batch["outcome_counts"].values()) == batch["rows"] - batch["failed_rows"]
+    results = s3.get_object(Bucket=names.data_bucket, Key=batch["output"][len(
+        f"s3://{names.data_bucket}/"):])["Body"].read().decode()
+    header = next(csv.reader(io.StringIO(results)))
+    assert header[-4:] == ["MODEL_SCORES", "OUTCOMES", "RULE_RESULTS", "STATUS"]
+    # ... two human loops, one verdict, which became a label for the next training
+    assert out["review"]["loops_started"] == 2
+    assert (out["verdicts"]["answered"], out["verdicts"]["labels_stored"]) == (1, 1)
+    labels = s3.get_object(Bucket=names.data_bucket, Key="labels/labels.csv")["Body"].read()
+    assert b",fraud," in labels
     assert [e["name"] for e in list_executions(STACK, REGION, session=aws)] == [name]
 
     # WHEN teardown is not confirmed, nothing is touched
     with pytest.raises(StackOperationError, match="cancelled"):
         teardown_stack(aws, STACK, confirm=lambda bucket: False)
-    assert s3.list_objects_v2(Bucket=names.data_bucket)["KeyCount"] == 2
+    assert s3.list_objects_v2(Bucket=names.data_bucket)["KeyCount"] > 2
     assert len(lam.list_functions()["Functions"]) == len(FUNCTION_SPECS)
 
     # WHEN the stack is torn down
