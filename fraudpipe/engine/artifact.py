@@ -17,7 +17,8 @@ import lightgbm as lgb
 import numpy as np
 
 from fraudpipe.engine.calibration import Calibration
-from fraudpipe.engine.entities import Snapshot
+from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES
+from fraudpipe.engine.entities import CardState, Snapshot
 from fraudpipe.engine.features import FEATURES, CardBase, build_features
 from fraudpipe.errors import ResourceNotFoundError
 from fraudpipe.workspace import read_json
@@ -64,6 +65,28 @@ class ModelArtifact:
             card, ts, self.impute(numeric), categorical, self.vocabularies, base,
             self.metadata.get("category_amounts"),
         )
+
+    def state_matrix(
+        self, state: CardState, ts: int, numbers: dict[str, np.ndarray],
+        variables: dict[str, str],
+    ) -> np.ndarray:
+        """The matrix of one card's recent events plus a new event (the last row).
+
+        Why here: realtime scoring must build exactly the rows batch scoring builds for the
+        same history (the recent events with their categories, the older summary per row).
+        """
+        k = len(state.recent)
+        imputed = self.impute(numbers)
+        hist_ts = np.array([t for t, _ in state.recent] + [ts], dtype=np.int64)
+        numeric = {name: np.concatenate([np.zeros(k), imputed[name]]) for name in imputed}
+        numeric["amt"] = np.array([a / 100.0 for _, a in state.recent] + [imputed["amt"][0]])
+        categorical = {
+            name: np.array([""] * k + [variables.get(name, "").strip()], dtype=object)
+            for name in CATEGORICAL_VARIABLES
+        }
+        categorical["category"][:k] = state.categories_of_recent()
+        base = state.base(k + 1, categorical["category"], hist_ts)
+        return self.matrix(np.zeros(k + 1, dtype=np.int64), hist_ts, numeric, categorical, base)
 
     def raw(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
         """Raw margins (log-odds) of the booster."""

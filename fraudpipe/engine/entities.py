@@ -30,9 +30,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from fraudpipe.engine.features import HISTORY_SPAN, CardBase
+from fraudpipe.engine.features import BANDS, HISTORY_SPAN, CardBase, log_cents, time_band
 
 __all__ = [
+    "CATEGORY_STATS",
     "CardState",
     "EntityStore",
     "Snapshot",
@@ -56,6 +57,15 @@ def entity_keys(cards: np.ndarray) -> np.ndarray:
     return hashed[inverse]
 
 
+#: Per-category sums kept for a card: count, cents, squared cents, log cents, squared log cents.
+CATEGORY_STATS = ("count", "sum", "sumsq", "log_sum", "log_sumsq")
+
+
+def _category_row(cents: int) -> list[int]:
+    log = int(log_cents(np.array([cents]))[0])
+    return [1, cents, cents * cents, log, log * log]
+
+
 @dataclass
 class CardState:
     """One card's history: recent events and a summary of the older ones."""
@@ -67,9 +77,34 @@ class CardState:
     recent: list[tuple[int, int]] = field(default_factory=list)  # (ts, cents), time order
     older_sumsq: int = 0
     first_ts: float = float("nan")  # the card's first event ever (recent ones included)
+    #: category of each ``recent`` event ("" unknown), same order
+    recent_categories: list[str] = field(default_factory=list)
+    #: older events per category: CATEGORY_STATS sums
+    older_categories: dict[str, list[int]] = field(default_factory=dict)
+    #: older events per time band (features.BANDS of them)
+    older_bands: list[int] = field(default_factory=lambda: [0] * BANDS)
 
-    def base(self, n: int) -> CardBase:
-        """The summary as per-row arrays for ``n`` history rows of this card."""
+    def categories_of_recent(self) -> list[str]:
+        """``recent_categories`` padded with "" (states written before categories were kept)."""
+        missing = len(self.recent) - len(self.recent_categories)
+        return list(self.recent_categories) + [""] * max(missing, 0)
+
+    def base(self, n: int, categories: np.ndarray | None = None,
+             ts: np.ndarray | None = None) -> CardBase:
+        """The summary as per-row arrays for ``n`` history rows of this card.
+
+        ``categories`` (strings) and ``ts`` of the rows give each row the older events of its
+        own category and time band; without them those counts are zero.
+        """
+        stats = np.zeros((n, len(CATEGORY_STATS)), dtype=np.int64)
+        bands = np.zeros(n, dtype=np.int64)
+        if categories is not None:
+            for i, name in enumerate(categories):
+                row = self.older_categories.get(str(name).strip())
+                if row is not None:
+                    stats[i] = row
+        if ts is not None:
+            bands = np.asarray(self.older_bands, dtype=np.int64)[time_band(ts)]
         return CardBase(
             count=np.full(n, self.older_count, dtype=np.int64),
             sum_cents=np.full(n, self.older_sum, dtype=np.int64),
@@ -77,36 +112,61 @@ class CardState:
             last_cents=np.full(n, self.last_cents),
             sumsq_cents=np.full(n, self.older_sumsq, dtype=np.int64),
             first_ts=np.full(n, self.first_ts),
+            cat_count=stats[:, 0], cat_sum=stats[:, 1], cat_sumsq=stats[:, 2],
+            cat_log_sum=stats[:, 3], cat_log_sumsq=stats[:, 4], band_count=bands,
         )
 
-    def add(self, ts: int, cents: int) -> None:
+    def add(self, ts: int, cents: int, category: str = "") -> None:
         """Record a scored event and move events that can no longer be in a window to older."""
         if np.isnan(self.first_ts) or ts < self.first_ts:
             self.first_ts = float(ts)
-        self.recent.append((int(ts), int(cents)))
-        self.recent.sort(key=lambda event: event[0])
-        newest = self.recent[-1][0]
-        while self.recent and self.recent[0][0] <= newest - HISTORY_SPAN:
-            old_ts, old_cents = self.recent.pop(0)
+        events = list(zip(self.recent, self.categories_of_recent(), strict=True))
+        events.append(((int(ts), int(cents)), str(category).strip()))
+        events.sort(key=lambda event: event[0][0])
+        newest = events[-1][0][0]
+        while events and events[0][0][0] <= newest - HISTORY_SPAN:
+            (old_ts, old_cents), old_category = events.pop(0)
             self.older_count += 1
             self.older_sum += old_cents
             self.older_sumsq += old_cents * old_cents
             if np.isnan(self.last_ts) or old_ts >= self.last_ts:
                 self.last_ts, self.last_cents = float(old_ts), float(old_cents)
+            if len(self.older_bands) != BANDS:
+                self.older_bands = [0] * BANDS
+            self.older_bands[int(time_band(np.array([old_ts]))[0])] += 1
+            if old_category:
+                row = _category_row(old_cents)
+                kept = self.older_categories.get(old_category, [0] * len(row))
+                self.older_categories[old_category] = [a + b for a, b in zip(kept, row,
+                                                                              strict=True)]
+        self.recent = [event for event, _ in events]
+        self.recent_categories = [name for _, name in events]
 
 
 class Snapshot:
-    """Per-card state at the end of a model version's training data (two parquet files)."""
+    """Per-card state at the end of a model version's training data (parquet files)."""
 
-    def __init__(self, older: pd.DataFrame, recent: pd.DataFrame) -> None:
+    def __init__(self, older: pd.DataFrame, recent: pd.DataFrame,
+                 categories: pd.DataFrame | None = None) -> None:
         self.older = older.set_index("key") if "key" in older.columns else older
         self.recent = recent
-        self._by_key: dict[str, list[tuple[int, int]]] | None = None
+        if "category" not in self.recent.columns:
+            self.recent = self.recent.assign(category="")
+        if categories is None:
+            categories = pd.DataFrame({"key": [], "category": [],
+                                       **{s: [] for s in CATEGORY_STATS}})
+        self.categories = categories
+        self._by_key: dict[str, list[tuple[int, int, str]]] | None = None
+        self._categories_by_key: dict[str, dict[str, list[int]]] | None = None
 
     @classmethod
-    def from_events(cls, keys: np.ndarray, ts: np.ndarray, cents: np.ndarray) -> Snapshot:
+    def from_events(cls, keys: np.ndarray, ts: np.ndarray, cents: np.ndarray,
+                    categories: np.ndarray | None = None) -> Snapshot:
         """Snapshot after ``events`` (any order; ties keep input order)."""
-        frame = pd.DataFrame({"key": keys, "ts": ts, "cents": cents})
+        if categories is None:
+            categories = np.full(len(keys), "", dtype=object)
+        frame = pd.DataFrame({"key": keys, "ts": ts, "cents": cents,
+                              "category": pd.Series(categories, dtype=object).str.strip()})
         frame = frame.sort_values(["key", "ts"], kind="stable")
         frame["sq"] = frame["cents"] * frame["cents"]
         newest = frame.groupby("key")["ts"].transform("max")
@@ -124,14 +184,26 @@ class Snapshot:
             older[column] = older[column].fillna(0).astype(np.int64)
         older[["last_ts", "last_cents"]] = older[["last_ts", "last_cents"]].astype(float)
         older["first_ts"] = frame.groupby("key")["ts"].min().reindex(older.index).astype(float)
+        bands = pd.crosstab(old["key"], time_band(old["ts"].to_numpy()))
+        bands = bands.reindex(index=older.index, columns=range(BANDS), fill_value=0)
+        for band in range(BANDS):
+            older[f"band_{band}"] = bands[band].fillna(0).to_numpy(dtype=np.int64)
+        old = old[old["category"] != ""]
+        log = log_cents(old["cents"].to_numpy(dtype=np.int64))
+        per_category = pd.DataFrame({
+            "key": old["key"].to_numpy(), "category": old["category"].to_numpy(),
+            "count": 1, "sum": old["cents"].to_numpy(dtype=np.int64),
+            "sumsq": old["sq"].to_numpy(dtype=np.int64), "log_sum": log, "log_sumsq": log * log,
+        }).groupby(["key", "category"], sort=False).sum().reset_index()
         frame = frame.drop(columns=["sq"])
         older.index.name = "key"
-        return cls(older, frame[is_recent].reset_index(drop=True))
+        return cls(older, frame[is_recent].reset_index(drop=True), per_category)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.older.reset_index().to_parquet(folder / "entities_older.parquet", index=False)
         self.recent.to_parquet(folder / "entities_recent.parquet", index=False)
+        self.categories.to_parquet(folder / "entities_categories.parquet", index=False)
 
     @classmethod
     def load(cls, folder: Path) -> Snapshot:
@@ -142,28 +214,51 @@ class Snapshot:
                                       "older_sumsq", "first_ts"]),
                 pd.DataFrame({"key": [], "ts": [], "cents": []}),
             )
+        categories_path = folder / "entities_categories.parquet"
         return cls(
-            pd.read_parquet(older_path), pd.read_parquet(folder / "entities_recent.parquet")
+            pd.read_parquet(older_path), pd.read_parquet(folder / "entities_recent.parquet"),
+            pd.read_parquet(categories_path) if categories_path.exists() else None,
         )
+
+    def older_bands(self, uniques: np.ndarray) -> np.ndarray:
+        """(len(uniques), BANDS) older event counts per time band of the given card keys."""
+        columns = [f"band_{band}" for band in range(BANDS)]
+        if not set(columns) <= set(self.older.columns):
+            return np.zeros((len(uniques), BANDS), dtype=np.int64)
+        table = self.older[columns].reindex(pd.Index(uniques, dtype=object))
+        return table.fillna(0).to_numpy(dtype=np.int64)
 
     def card(self, key: str) -> CardState:
         """The state of one card (empty if the card was not in the training data)."""
         if self._by_key is None:
             self._by_key = {}
-            columns = (self.recent["key"], self.recent["ts"], self.recent["cents"])
-            for k, t, a in zip(*columns, strict=True):
-                self._by_key.setdefault(k, []).append((int(t), int(a)))
+            columns = (self.recent["key"], self.recent["ts"], self.recent["cents"],
+                       self.recent["category"])
+            for k, t, a, c in zip(*columns, strict=True):
+                self._by_key.setdefault(k, []).append((int(t), int(a), str(c)))
+            self._categories_by_key = {}
+            table = self.categories
+            for row in zip(table["key"], table["category"],
+                           *(table[s] for s in CATEGORY_STATS), strict=True):
+                self._categories_by_key.setdefault(row[0], {})[str(row[1])] = [
+                    int(v) for v in row[2:]]
         if key not in self.older.index:
             return CardState()
         row = self.older.loc[key]
+        recent = self._by_key.get(key, [])
+        assert self._categories_by_key is not None
         return CardState(
             older_count=int(row["older_count"]),
             older_sum=int(row["older_sum"]),
             last_ts=float(row["last_ts"]),
             last_cents=float(row["last_cents"]),
-            recent=list(self._by_key.get(key, [])),
+            recent=[(t, a) for t, a, _ in recent],
             older_sumsq=int(row["older_sumsq"]),
             first_ts=float(row["first_ts"]),
+            recent_categories=[c for _, _, c in recent],
+            older_categories={k: list(v) for k, v in
+                              self._categories_by_key.get(key, {}).items()},
+            older_bands=[int(row.get(f"band_{b}", 0)) for b in range(BANDS)],
         )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "CardBase",
     "build_features",
     "history_features",
+    "time_band",
     "time_features",
     "to_cents",
 ]
@@ -42,7 +43,13 @@ HISTORY_FEATURES = [
     *(f"{kind}_{w}" for w in WINDOWS for kind in ("count", "sum")),
     "night_24h", "night_3d", "sum_24h_to_mean", "count_24h_to_7d", "count_24h_to_rate",
     "count_3d_to_rate",
+    # the card's own habits: this category, this time of day
+    "cat_n_prev", "cat_share", "amt_to_cat_mean", "amt_cat_z", "lamt_cat_z", "band_share",
+    # earlier unusual events of the card in the last 24 hours (an episode under way)
+    "novel_24h", "big_24h", "odd_hour_24h",
 ]  # fmt: skip
+#: Times of day a card's habits are counted in: six 4-hour bands, the first 22:00-01:59.
+BANDS = 6
 TIME_FEATURES = ["hour", "weekday", "night"]
 #: Amount relative to the training median of its category.
 EVENT_FEATURES = ["amt_to_category"]
@@ -61,6 +68,13 @@ class CardBase:
     last_cents: np.ndarray  # float64 cents, NaN if none
     sumsq_cents: np.ndarray | None = None  # int64 sum of squared cents
     first_ts: np.ndarray | None = None  # float64 seconds of the card's first event, NaN if none
+    # older events of the card in the row's own category: count, cents sum, squared cents sum
+    cat_count: np.ndarray | None = None
+    cat_sum: np.ndarray | None = None
+    cat_sumsq: np.ndarray | None = None
+    cat_log_sum: np.ndarray | None = None  # sums of log_cents (integers)
+    cat_log_sumsq: np.ndarray | None = None
+    band_count: np.ndarray | None = None  # older events of the card in the row's time band
 
     def __post_init__(self) -> None:
         n = len(self.count)
@@ -68,6 +82,10 @@ class CardBase:
             self.sumsq_cents = np.zeros(n, np.int64)
         if self.first_ts is None:
             self.first_ts = np.full(n, np.nan)
+        for name in ("cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq",
+                     "band_count"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(n, np.int64))
 
     @classmethod
     def empty(cls, n: int) -> CardBase:
@@ -81,6 +99,47 @@ def to_cents(amt: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(amt, dtype=float) * 100.0).astype(np.int64)
 
 
+def time_band(ts: np.ndarray) -> np.ndarray:
+    """Band of the day (0..5) of UTC epoch seconds: 4-hour bands, band 0 is 22:00-01:59."""
+    hour = (np.asarray(ts, dtype=np.int64) // 3600) % 24
+    return ((hour + 2) % 24) // 4
+
+
+#: Log amounts are summed as integers: round(ln(cents) * LOG_SCALE).
+LOG_SCALE = 1024
+
+
+def log_cents(cents: np.ndarray) -> np.ndarray:
+    """``round(ln(cents) * LOG_SCALE)`` as int64 (cents below 1 count as 1)."""
+    return np.rint(np.log(np.maximum(cents, 1)) * LOG_SCALE).astype(np.int64)
+
+
+def _group_prior(group: np.ndarray, values: list[np.ndarray]) -> tuple[np.ndarray,
+                                                                          list[np.ndarray]]:
+    """Per row: how many earlier rows share its ``group``, and their sums of ``values``.
+
+    Rows must already be in time order; a stable sort by group keeps that order inside a group.
+    Integer sums may wrap around in the running total, but differences stay exact.
+    """
+    n = len(group)
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    idx = np.arange(n)
+    first = np.ones(n, dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    start = np.maximum.accumulate(np.where(first, idx, 0))
+    count = np.empty(n, dtype=np.int64)
+    count[order] = idx - start
+    sums = []
+    for v in values:
+        cs = np.zeros(n + 1, dtype=v.dtype)
+        np.cumsum(v[order], out=cs[1:])
+        total = np.empty(n, dtype=v.dtype)
+        total[order] = cs[idx] - cs[start]
+        sums.append(total)
+    return count, sums
+
+
 def time_features(ts: np.ndarray) -> dict[str, np.ndarray]:
     """Hour of day, weekday (Monday 0) and night (22:00-03:59) from UTC epoch seconds."""
     ts = np.asarray(ts, dtype=np.int64)
@@ -91,14 +150,18 @@ def time_features(ts: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def history_features(
-    card: np.ndarray, ts: np.ndarray, cents: np.ndarray, base: CardBase | None = None
+    card: np.ndarray, ts: np.ndarray, cents: np.ndarray, base: CardBase | None = None,
+    category: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """History features of every row from the earlier rows of its card (and ``base``).
 
-    ``card`` holds integer card codes; results are in input order.
+    ``card`` holds integer card codes, ``category`` integer category codes (-1 = unknown;
+    default all unknown); results are in input order.
     """
     n = len(ts)
     base = base or CardBase.empty(n)
+    if category is None:
+        category = np.full(n, -1, dtype=np.int64)
     order = np.lexsort((np.arange(n), ts, card))
     c, t, a = card[order].astype(np.int64), ts[order].astype(np.int64), cents[order]
     b_count, b_sum = base.count[order], base.sum_cents[order]
@@ -146,12 +209,72 @@ def history_features(
         out["count_24h_to_7d"] = out["count_24h"] / (out["count_7d"] + 1.0)
         out["count_24h_to_rate"] = out["count_24h"] / daily_rate
         out["count_3d_to_rate"] = out["count_3d"] / (3.0 * daily_rate)
+        out.update(_habit_features(c, t, a, category[order].astype(np.int64), n_prev,
+                                   _sorted_base(base, order)))
     result = {}
     for name, values in out.items():
         back = np.empty(n, dtype=float)
         back[order] = values
         result[name] = back
     return result
+
+
+def _sorted_base(base: CardBase, order: np.ndarray) -> dict[str, np.ndarray]:
+    names = ("cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq", "band_count")
+    return {name: np.asarray(getattr(base, name))[order] for name in names}
+
+
+def _habit_features(
+    c: np.ndarray, t: np.ndarray, a: np.ndarray, cat: np.ndarray, n_prev: np.ndarray,
+    base: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """The card's own habits before each row (rows sorted by card and time): how often and
+    how much it spent in this row's category, and how often it spent in this time band.
+
+    Why: fraud is unusual *for the card* -- a category it never uses, an amount far from what
+    it usually pays there, an hour it is usually asleep -- while the same amount, category or
+    hour is ordinary for other cardholders.
+    """
+    known = cat >= 0
+    width = int(cat.max(initial=0)) + 2
+    group = c * width + np.where(known, cat, width - 1)
+    la = log_cents(a)
+    count, (total, squares, ltotal, lsquares) = _group_prior(group, [a, a * a, la, la * la])
+    cat_n = count + base["cat_count"]
+    cat_sum = total + base["cat_sum"]
+    cat_sumsq = squares + base["cat_sumsq"]
+    band_n, _ = _group_prior(c * BANDS + time_band(t), [])
+    band_n = band_n + base["band_count"]
+    cat_mean = np.where(cat_n > 0, cat_sum / np.maximum(cat_n, 1), np.nan)
+    cat_var = np.where(cat_n > 1, cat_sumsq / np.maximum(cat_n, 1) - cat_mean**2, np.nan)
+    lsum, lsq = ltotal + base["cat_log_sum"], lsquares + base["cat_log_sumsq"]
+    lmean = np.where(cat_n > 0, lsum / np.maximum(cat_n, 1), np.nan)
+    lvar = np.where(cat_n > 1, lsq / np.maximum(cat_n, 1) - lmean**2, np.nan)
+    seen = np.where(n_prev > 0, 1.0, np.nan)
+    # per event, from its own earlier history: a category new to the card, an amount far above
+    # the card's usual one there, a time band the card rarely uses. Integer flags, so window
+    # counts are exact however the events are batched.
+    novel = known & (cat_n == 0) & (n_prev >= 5)
+    big = known & (a > 3 * np.where(cat_n > 0, cat_mean, np.nan) + 2000)
+    odd = (band_n * 10 < n_prev) & (n_prev >= 10)
+    key = (c << 32) + t
+    left = np.searchsorted(key, key - WINDOWS["24h"], side="right")
+    idx = np.arange(len(t))
+    counts = {}
+    for name, flag in (("novel_24h", novel), ("big_24h", big), ("odd_hour_24h", odd)):
+        cs = np.zeros(len(t) + 1, dtype=np.int64)
+        np.cumsum(flag, out=cs[1:])
+        counts[name] = (cs[idx] - cs[left]).astype(float)
+    return {
+        **counts,
+        "cat_n_prev": np.where(known, cat_n, np.nan),
+        "cat_share": np.where(known, cat_n / np.maximum(n_prev, 1) * seen, np.nan),
+        "amt_to_cat_mean": np.where(known, a / cat_mean, np.nan),
+        "amt_cat_z": np.where(known, (a - cat_mean) / np.sqrt(np.maximum(cat_var, 1.0)), np.nan),
+        "lamt_cat_z": np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)),
+                               np.nan),
+        "band_share": band_n / np.maximum(n_prev, 1) * seen,
+    }
 
 
 @lru_cache(maxsize=64)
@@ -205,7 +328,8 @@ def build_features(
     columns["amt_to_category"] = amount_to_category(numeric["amt"], columns["category"],
                                                     category_amounts)
     columns.update(time_features(ts))
-    columns.update(history_features(card, ts, to_cents(numeric["amt"]), base))
+    category = np.nan_to_num(columns["category"], nan=-1.0).astype(np.int64)
+    columns.update(history_features(card, ts, to_cents(numeric["amt"]), base, category))
     matrix = np.empty((n, len(FEATURES)), dtype=float)
     for j, name in enumerate(FEATURES):
         matrix[:, j] = columns[name]

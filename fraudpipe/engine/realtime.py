@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from fraudpipe.engine.artifact import ModelArtifact
-from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES, EVENT_VARIABLES, NUMERIC_VARIABLES
+from fraudpipe.engine.dataset import EVENT_VARIABLES, NUMERIC_VARIABLES
 from fraudpipe.engine.entities import CardState, EntityStore, entity_key
 from fraudpipe.engine.features import to_cents
 from fraudpipe.engine.rules import score_variable
@@ -105,7 +105,7 @@ def _attempt(
     state = stored.state if stored else detector.models[0].artifact.snapshot.card(key)
     scores = {model.model_id: _event_score(model.artifact, state, ts, numbers, variables)
               for model in detector.models}  # fmt: skip
-    state.add(ts, cents)
+    state.add(ts, cents, variables.get("category", "").strip())
     return scores if store.write(key, state, stored.version if stored else 0) else None
 
 
@@ -113,19 +113,7 @@ def _event_score(
     artifact: ModelArtifact, state: CardState, ts: int, numbers: dict[str, np.ndarray],
     variables: dict[str, str],
 ) -> np.ndarray:
-    k = len(state.recent)
-    imputed = artifact.impute(numbers)
-    hist_ts = np.array([t for t, _ in state.recent] + [ts], dtype=np.int64)
-    hist_amt = np.array([a / 100.0 for _, a in state.recent] + [imputed["amt"][0]])
-    numeric = {name: np.concatenate([np.zeros(k), imputed[name]]) for name in imputed}
-    numeric["amt"] = hist_amt
-    categorical = {
-        name: np.array([""] * k + [variables.get(name, "").strip()], dtype=object)
-        for name in CATEGORICAL_VARIABLES
-    }
-    base = state.base(k + 1)
-    matrix = artifact.matrix(np.zeros(k + 1, dtype=np.int64), hist_ts, numeric,
-                             categorical, base)
+    matrix = artifact.state_matrix(state, ts, numbers, variables)
     raw = single_row_predictor(artifact.booster).raw(matrix[-1])
     return artifact.calibration.score(np.array([raw]))
 

@@ -34,8 +34,8 @@ from fraudpipe.engine.dataset import (
     parse_events,
     read_csv_strings,
 )
-from fraudpipe.engine.entities import entity_keys
-from fraudpipe.engine.features import CardBase, to_cents
+from fraudpipe.engine.entities import CATEGORY_STATS, Snapshot, entity_keys
+from fraudpipe.engine.features import CardBase, time_band, to_cents
 from fraudpipe.engine.rules import RuleSet, score_variable
 from fraudpipe.errors import DataValidationError
 
@@ -116,18 +116,20 @@ class Detector:
         keys = entity_keys(events.card[ok])
         snapshot = artifact.snapshot
         end = int(artifact.metadata["snapshot_end"])
-        parts_key, parts_ts, parts_cents = [], [], []
+        parts_key, parts_ts, parts_cents, parts_category = [], [], [], []
         recent = snapshot.recent[snapshot.recent["key"].isin(set(keys))]
         parts_key.append(recent["key"].to_numpy(dtype=object))
         parts_ts.append(recent["ts"].to_numpy(dtype=np.int64))
         parts_cents.append(recent["cents"].to_numpy(dtype=np.int64))
+        parts_category.append(recent["category"].to_numpy(dtype=object))
         if history is not None and len(history):
             h = _history_events(history, events, keys, end)
             if h is not None:
-                h_keys, h_ts, h_amt = h
+                h_keys, h_ts, h_amt, h_category = h
                 parts_key.append(h_keys)
                 parts_ts.append(h_ts)
                 parts_cents.append(to_cents(artifact.impute({"amt": h_amt})["amt"]))
+                parts_category.append(h_category)
         n_context = sum(len(p) for p in parts_key)
         all_keys = np.concatenate([*parts_key, keys])
         ts = np.concatenate([*parts_ts, events.ts[ok]])
@@ -143,8 +145,12 @@ class Detector:
                                if c in events.raw else np.full(int(ok.sum()), "", dtype=object)])
             for c in CATEGORICAL_VARIABLES
         }
+        context_category = (np.concatenate(parts_category) if n_context
+                            else np.zeros(0, dtype=object))
+        categorical["category"][:n_context] = context_category
         codes, uniques = pd.factorize(all_keys)
-        base = _base_from_snapshot(snapshot, uniques, codes)
+        base = base_from_snapshot(snapshot, uniques, codes, all_keys,
+                                   categorical["category"], ts)
         matrix = artifact.matrix(codes, ts, numeric, categorical, base)
         return artifact.raw(matrix[n_context:])
 
@@ -179,7 +185,7 @@ def _scores_json(scores: dict[str, np.ndarray], ok: np.ndarray) -> pd.Series:
 
 def _history_events(
     history: pd.DataFrame, events: Any, batch_keys: np.ndarray, end: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Events of the history file after the snapshot, of the batch's cards, not in the batch."""
     parsed = parse_events(history.drop(columns=["EVENT_LABEL"], errors="ignore"),
                           "history file", entity_column="ENTITY_ID")
@@ -192,19 +198,44 @@ def _history_events(
     mine = np.isin(keys, np.unique(batch_keys))
     if not mine.any():
         return None
-    return keys[mine], parsed.ts[keep][mine], parsed.amt[keep][mine]
+    category = (history["category"].to_numpy(dtype=object) if "category" in history.columns
+                else np.full(len(history), "", dtype=object))
+    return keys[mine], parsed.ts[keep][mine], parsed.amt[keep][mine], category[keep][mine]
 
 
-def _base_from_snapshot(snapshot: Any, uniques: np.ndarray, codes: np.ndarray) -> CardBase:
-    older = snapshot.older.reindex(pd.Index(uniques, dtype=object))
-    count = older["older_count"].fillna(0).to_numpy(dtype=np.int64)
-    total = older["older_sum"].fillna(0).to_numpy(dtype=np.int64)
-    last_ts = older["last_ts"].to_numpy(dtype=float)
-    last_cents = older["last_cents"].to_numpy(dtype=float)
-    sumsq = older["older_sumsq"].fillna(0).to_numpy(dtype=np.int64)
-    first = older["first_ts"].to_numpy(dtype=float)
-    return CardBase(count[codes], total[codes], last_ts[codes], last_cents[codes], sumsq[codes],
-                    first[codes])
+def base_from_snapshot(
+    snapshot: Snapshot, uniques: np.ndarray, codes: np.ndarray, keys: np.ndarray,
+    categories: np.ndarray, ts: np.ndarray,
+) -> CardBase:
+    """Each row's older history from the snapshot: the card's summary, the card's older events
+    in the row's category and in the row's time band."""
+    older = snapshot.older
+    pos = older.index.get_indexer(pd.Index(uniques, dtype=object))[codes]
+    known = pos >= 0
+    pos = np.maximum(pos, 0)
+
+    def column(name: str, empty: float) -> np.ndarray:
+        # integer sums stay integers (a float round trip would round sums above 2**53)
+        values = older[name].to_numpy()
+        if len(values) == 0:
+            return np.full(len(codes), empty)
+        return np.where(known, values[pos], empty)
+
+    bands = snapshot.older_bands(uniques)[codes, time_band(ts)]
+    table = snapshot.categories.set_index(["key", "category"])[list(CATEGORY_STATS)]
+    wanted = pd.MultiIndex.from_arrays(
+        [keys, pd.Series(categories, dtype=object).fillna("").str.strip().to_numpy()])
+    found = table.index.get_indexer(wanted)
+    values = np.vstack([np.zeros((1, len(CATEGORY_STATS)), dtype=np.int64),
+                        table.to_numpy(dtype=np.int64)])
+    stats = values[found + 1]
+    return CardBase(
+        column("older_count", 0).astype(np.int64), column("older_sum", 0).astype(np.int64),
+        column("last_ts", np.nan).astype(float), column("last_cents", np.nan).astype(float),
+        column("older_sumsq", 0).astype(np.int64), column("first_ts", np.nan).astype(float),
+        cat_count=stats[:, 0], cat_sum=stats[:, 1], cat_sumsq=stats[:, 2],
+        cat_log_sum=stats[:, 3], cat_log_sumsq=stats[:, 4], band_count=bands,
+    )
 
 
 def score_batch(

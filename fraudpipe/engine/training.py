@@ -140,7 +140,7 @@ def train_model(
     )
     progress("saving model files")
     folder.mkdir(parents=True, exist_ok=True)
-    Snapshot.from_events(keys, ts, to_cents(numeric["amt"])).save(folder)
+    Snapshot.from_events(keys, ts, to_cents(numeric["amt"]), categorical["category"]).save(folder)
     atomic_write_text(folder / MODEL_FILE, booster.model_to_string(
         num_iteration=booster.best_iteration))
     training_seconds = round(time.perf_counter() - started, 2)

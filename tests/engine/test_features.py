@@ -7,6 +7,7 @@ import pandas as pd
 
 from fraudpipe.engine.entities import CardState, Snapshot
 from fraudpipe.engine.features import CardBase, history_features, time_features, to_cents
+from fraudpipe.engine.scoring import base_from_snapshot
 
 T0 = int(pd.Timestamp("2020-06-01T12:00:00Z").timestamp())
 
@@ -54,23 +55,22 @@ def test_snapshot_plus_later_events_equals_the_whole_sequence() -> None:
     card = rng.integers(0, 5, n)
     ts = np.sort(T0 + rng.integers(0, 30 * 86400, n))
     cents = rng.integers(100, 50_000, n)
-    whole = history_features(card, ts, cents)
+    names = np.array(["gas", "home", "travel"], dtype=object)[rng.integers(0, 3, n)]
+    category = pd.Categorical(names, categories=["gas", "home", "travel"]).codes.astype(np.int64)
+    whole = history_features(card, ts, cents, category=category)
     cut = 250
     keys = np.array([f"k{c}" for c in card], dtype=object)
-    snap = Snapshot.from_events(keys[:cut], ts[:cut], cents[:cut])
+    snap = Snapshot.from_events(keys[:cut], ts[:cut], cents[:cut], names[:cut])
     # rebuild the later rows from the snapshot: recent rows as context + older summary as base
     ctx = snap.recent
     all_keys = np.concatenate([ctx["key"].to_numpy(dtype=object), keys[cut:]])
+    all_names = np.concatenate([ctx["category"].to_numpy(dtype=object), names[cut:]])
+    all_ts = np.concatenate([ctx["ts"].to_numpy(), ts[cut:]])
     codes, uniques = pd.factorize(all_keys)
-    older = snap.older.reindex(uniques)
-    base = CardBase(older["older_count"].fillna(0).to_numpy(np.int64)[codes],
-                    older["older_sum"].fillna(0).to_numpy(np.int64)[codes],
-                    older["last_ts"].to_numpy(float)[codes],
-                    older["last_cents"].to_numpy(float)[codes],
-                    older["older_sumsq"].fillna(0).to_numpy(np.int64)[codes],
-                    older["first_ts"].to_numpy(float)[codes])
-    part = history_features(codes, np.concatenate([ctx["ts"].to_numpy(), ts[cut:]]),
-                            np.concatenate([ctx["cents"].to_numpy(), cents[cut:]]), base)
+    base = base_from_snapshot(snap, uniques, codes, all_keys, all_names, all_ts)
+    part = history_features(
+        codes, all_ts, np.concatenate([ctx["cents"].to_numpy(), cents[cut:]]), base,
+        pd.Categorical(all_names, categories=["gas", "home", "travel"]).codes.astype(np.int64))
     for name, values in whole.items():
         np.testing.assert_array_equal(part[name][len(ctx):], values[cut:], err_msg=name)
 
