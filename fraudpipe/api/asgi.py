@@ -11,6 +11,7 @@ consistent across workers.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -19,9 +20,10 @@ import sys
 
 from fastapi import FastAPI
 
-__all__ = ["AUTH_ENV", "create", "listening_socket", "run_workers"]
+__all__ = ["AUTH_ENV", "create", "listening_socket", "run_workers", "warm_up"]
 
 AUTH_ENV = "FRAUDPIPE_API_AUTH"
+log = logging.getLogger(__name__)
 
 
 def create() -> FastAPI:
@@ -30,7 +32,26 @@ def create() -> FastAPI:
     from fraudpipe.server import create_app
 
     single_threaded_scoring()  # this worker's event loop, hence its scoring, runs here
-    return create_app(require_api_key=os.environ.get(AUTH_ENV, "1") != "0")
+    return warm_up(create_app(require_api_key=os.environ.get(AUTH_ENV, "1") != "0"))
+
+
+def warm_up(app: FastAPI) -> FastAPI:
+    """Build the predictor and load the ACTIVE detector before the port opens.
+
+    Why: otherwise the first prediction of each process imports the engine and loads the
+    model (seconds on a busy machine) while clients wait. Nothing here is required: without a
+    detector (or with any problem) the first request builds what it needs and answers as usual.
+    """
+    from fraudpipe.api.fastpath import predictor_of
+
+    try:
+        predictor = predictor_of(app.state)
+        load = getattr(predictor.engine, "load_detector", None)
+        if load is not None:
+            load(predictor.detector_id)
+    except Exception as exc:  # a warm-up failure must not stop the server
+        log.info("warm-up skipped: %s", exc)
+    return app
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -48,9 +69,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def run_worker(host: str, port: int) -> None:
     import uvicorn
 
-    sock = listening_socket(host, port)
-    config = uvicorn.Config(create(), log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    app = create()  # before binding: the kernel hands connections to a socket once it listens
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 
 
 def run_workers(host: str, port: int, workers: int, env: dict[str, str]) -> int:

@@ -6,13 +6,14 @@ a missing or wrong ``x-api-key`` a 401, no ACTIVE detector a 503 saying how to g
 Why the predict routes read the query / body themselves: FastAPI's per-request parameter
 solving cost about a millisecond, a third of a prediction; validating with the pydantic model
 directly is the same rules (:mod:`fraudpipe.api.schema`) in a few microseconds, and the OpenAPI
-document is generated from that model so it stays exact.
+document is generated from that model so it stays exact. ``GET``/``POST /predict`` are in fact
+answered by :class:`~fraudpipe.api.fastpath.PredictFastPath` before the router, with the same
+functions (:func:`~fraudpipe.api.fastpath.answer`); the routes document them and stay correct
+should the middleware be left out.
 """
 
 from __future__ import annotations
 
-import json
-import threading
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,15 +21,21 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from fraudpipe.api.errors import ApiError, BadRequestError, UnauthorizedError
+from fraudpipe.api.errors import ApiError
+from fraudpipe.api.fastpath import (
+    COOKIE,
+    PredictFastPath,
+    answer,
+    api_key_problem,
+    error_body,
+    parse_body,
+)
 from fraudpipe.api.keys import HEADER, KeyRing
-from fraudpipe.api.schema import PredictRequest, problems_of, validate_request
-from fraudpipe.api.service import Predictor
+from fraudpipe.api.schema import PredictRequest, problems_of
 from fraudpipe.workspace import Workspace
 
 __all__ = ["COOKIE", "include", "require_api_key"]
 
-COOKIE = "fraudpipe_api_key"
 #: Paths whose validation errors are answered as 400 with the list of bad fields.
 OWN_PREFIXES = ("/predict", "/review")
 
@@ -57,48 +64,15 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def error_response(exc: ApiError) -> JSONResponse:
-    body: dict[str, Any] = {"message": str(exc)}
-    problems = getattr(exc, "problems", None)
-    if problems is not None:
-        body["errors"] = problems
-    return JSONResponse(body, status_code=exc.status)
+    return JSONResponse(error_body(exc), status_code=exc.status)
 
 
 def require_api_key(request: Request) -> None:
     """Dependency: the ``x-api-key`` header (or the review pages' cookie) must hold a key."""
-    app = request.app
-    if not getattr(app.state, "require_api_key", True):
-        return
     presented = request.headers.get(HEADER) or request.cookies.get(COOKIE)
-    if not app.state.api_keys.valid(presented):
-        raise UnauthorizedError(
-            f"missing or invalid API key: send it in the {HEADER} header "
-            "(`fraudpipe serve` prints where the keys are)"
-        )
-
-
-_build_lock = threading.Lock()
-
-
-def predictor(request: Request) -> Predictor:
-    """The app's predictor, built on first use (after the request was validated)."""
-    state = request.app.state
-    found = getattr(state, "predictor", None)
-    if found is None:
-        with _build_lock:
-            found = getattr(state, "predictor", None)
-            if found is None:
-                from fraudpipe.api.factory import build_predictor
-
-                found = state.predictor = build_predictor(state.workspace)
-    return found
-
-
-def _valid(data: Any) -> PredictRequest:
-    found = validate_request(data)
-    if isinstance(found, list):
-        raise BadRequestError(found)
-    return found
+    denied = api_key_problem(request.app.state, presented)
+    if denied is not None:
+        raise denied
 
 
 def query_parameters() -> list[dict[str, Any]]:
@@ -159,9 +133,9 @@ def include(app: FastAPI) -> None:
         responses=RESPONSES,
         openapi_extra={"parameters": query_parameters()},
     )
-    async def get_predict(request: Request) -> JSONResponse:
+    async def get_predict(request: Request) -> JSONResponse:  # served by PredictFastPath
         require_api_key(request)
-        return JSONResponse(predictor(request).predict(_valid(dict(request.query_params))))
+        return JSONResponse(answer(request.app.state, dict(request.query_params)))
 
     @app.post(
         "/predict",
@@ -170,10 +144,8 @@ def include(app: FastAPI) -> None:
         responses=RESPONSES,
         openapi_extra={"requestBody": request_body()},
     )
-    async def post_predict(request: Request) -> JSONResponse:
+    async def post_predict(request: Request) -> JSONResponse:  # served by PredictFastPath
         require_api_key(request)
-        try:
-            data = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequestError([{"field": "body", "problem": "not valid JSON"}]) from None
-        return JSONResponse(predictor(request).predict(_valid(data)))
+        return JSONResponse(answer(request.app.state, parse_body(await request.body())))
+
+    app.add_middleware(PredictFastPath)

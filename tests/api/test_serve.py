@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,12 @@ import pytest
 from fraudpipe.api.keys import load_api_keys
 from fraudpipe.review.resume import review_url
 from tests.api.seed import SEED_QUERY
-from tests.review.live_server import free_port
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _serve(workspace, port: int, workers: int = 1) -> tuple[subprocess.Popen, str]:
@@ -27,7 +33,7 @@ def _serve(workspace, port: int, workers: int = 1) -> tuple[subprocess.Popen, st
         start_new_session=True,
     )  # fmt: skip
     banner = "".join(proc.stdout.readline() for _ in range(4))
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # two workers import the app on a shared, busy machine
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
