@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError
 
-__all__ = ["RawTable", "read_raw_csv"]
+__all__ = ["RawTable", "fetch_rows", "read_raw_csv"]
 
 _CHUNK = 1 << 20  # small: a bad line costs a re-decode of at most one chunk
 
@@ -109,8 +109,8 @@ def _find_lines(data: bytes | mmap.mmap, texts: list[str]) -> list[int]:
     return sorted(found)
 
 
-def _parse(data: bytes | mmap.mmap, columns: list[str], name: str, check_utf8: bool
-           ) -> tuple[pa.Table, list[str]]:
+def _parse(data: bytes | mmap.mmap, columns: list[str], include: list[str], name: str,
+           check_utf8: bool) -> tuple[pa.Table, list[str]]:
     rejected: list[str] = []
 
     def keep_aside(row: pacsv.InvalidRow) -> str:
@@ -123,7 +123,8 @@ def _parse(data: bytes | mmap.mmap, columns: list[str], name: str, check_utf8: b
             read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1),
             parse_options=pacsv.ParseOptions(invalid_row_handler=keep_aside),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in columns}, check_utf8=check_utf8,
+                include_columns=include, column_types={c: pa.string() for c in include},
+                check_utf8=check_utf8,
                 null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
@@ -131,24 +132,31 @@ def _parse(data: bytes | mmap.mmap, columns: list[str], name: str, check_utf8: b
     return table, rejected
 
 
-def read_raw_csv(path: Path, columns: list[str]) -> RawTable:
-    """The data rows of ``path`` (header ``columns``) with ``row_number`` and flags.
-
-    The returned table has the raw columns, then ``row_number`` (int64), ``bad_encoding`` and
-    ``malformed`` (bool); rejected lines come back separately as (row number, bad encoding?,
-    fields) so the caller can add them in the same shape.
-    """
+def _map(path: Path) -> mmap.mmap:
     if path.stat().st_size == 0:
         raise DataValidationError(f"input file {path.name} is empty (0 bytes)")
     with path.open("rb") as handle:  # mapped, not copied: pyarrow parses the pages in place
-        data: bytes | mmap.mmap = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def read_raw_csv(path: Path, columns: list[str], include: list[str] | None = None
+                 ) -> RawTable:
+    """The data rows of ``path`` (header ``columns``) with ``row_number`` and flags.
+
+    The returned table has the raw columns named in ``include`` (default: all; the others
+    are not even converted, see :func:`fetch_rows` for them), then ``row_number`` (int64),
+    ``bad_encoding`` and ``malformed`` (bool); rejected lines come back separately, all their
+    columns, as (row number, bad encoding?, fields) so the caller can add them.
+    """
+    include = [c for c in columns if include is None or c in include]
+    data: bytes | mmap.mmap = _map(path)
     ascii_only = bool(np.frombuffer(data, dtype=np.uint8).max() < 128)
     bad_utf8 = [] if ascii_only else _invalid_utf8_offsets(data)
     ends = _line_ends(data) if bad_utf8 else None
     bad_lines = sorted({_line_index(ends, o) for o in bad_utf8}) if ends is not None else []
     if bad_lines:
         data = _clean(data, ends, bad_lines)
-    table, rejected_texts = _parse(data, columns, path.name, check_utf8=not ascii_only)
+    table, rejected_texts = _parse(data, columns, include, path.name, check_utf8=not ascii_only)
     blank = data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0
     if not rejected_texts and not bad_lines and not blank:
         n = table.num_rows
@@ -157,15 +165,33 @@ def read_raw_csv(path: Path, columns: list[str]) -> RawTable:
     return _numbered(data, table, columns, rejected_texts, bad_lines)
 
 
-def _numbered(data: bytes | mmap.mmap, table: pa.Table, columns: list[str],
-              rejected_texts: list[str], bad_lines: list[int]) -> RawTable:
-    """Row numbers and flags when some line was rejected, invalid or blank (the rare path)."""
+def _lines(data: bytes | mmap.mmap) -> tuple[np.ndarray, np.ndarray]:
+    """Line ends and the 0-based indexes of blank data lines (which are not records)."""
     ends = _line_ends(data)
     starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else np.zeros(0, np.int64)
     view = np.frombuffer(data, dtype=np.uint8)
     lengths = ends - starts - (view[np.maximum(ends - 1, 0)] == 13)
     blank = np.flatnonzero(lengths <= 0)
-    blank = blank[blank > 0]  # 0-based line indexes of blank data lines
+    return ends, blank[blank > 0]
+
+
+def _line_text(data: bytes | mmap.mmap, ends: np.ndarray, line: int) -> str:
+    start = int(ends[line - 1]) + 1
+    stop = int(ends[line]) if line < len(ends) else len(data)
+    return data[start:stop].decode("utf-8", errors="replace").rstrip("\r")
+
+
+def _fields(text: str, width: int) -> list[str | None]:
+    """A line's fields as the reader gives them (empty -> null), cut or padded to ``width``."""
+    fields: list[str | None] = next(csv.reader(io.StringIO(text)), [])
+    fields = [f if f != "" else None for f in fields[:width]]
+    return fields + [None] * (width - len(fields))
+
+
+def _numbered(data: bytes | mmap.mmap, table: pa.Table, columns: list[str],
+              rejected_texts: list[str], bad_lines: list[int]) -> RawTable:
+    """Row numbers and flags when some line was rejected, invalid or blank (the rare path)."""
+    ends, blank = _lines(data)
 
     def record(line: int) -> int:
         return line - int(np.searchsorted(blank, line, side="left"))
@@ -179,17 +205,25 @@ def _numbered(data: bytes | mmap.mmap, table: pa.Table, columns: list[str],
                         np.asarray(rejected_records, dtype=np.int64) - 1)
     bad_records = {record(line) for line in bad_lines}
     flags = np.isin(numbers, np.fromiter(bad_records, dtype=np.int64, count=len(bad_records)))
-    rejected: list[tuple[int, bool, list[str | None]]] = []
-    width = len(columns)
-    for line in sorted(rejected_lines):
-        start = int(ends[line - 1]) + 1
-        text = data[start:int(ends[line]) if line < len(ends) else len(data)].decode(
-            "utf-8", errors="replace").rstrip("\r")
-        fields: list[str | None] = next(csv.reader(io.StringIO(text)), [])
-        fields = [f if f != "" else None for f in fields[:width]]
-        rejected.append((record(line), record(line) in bad_records,
-                         fields + [None] * (width - len(fields))))
+    rejected = [(record(line), record(line) in bad_records,
+                 _fields(_line_text(data, ends, line), len(columns)))
+                for line in sorted(rejected_lines)]
     return RawTable(_with_flags(table, numbers, flags), rejected)
+
+
+def fetch_rows(path: Path, columns: list[str], records: list[int]
+               ) -> dict[int, list[str | None]]:
+    """All fields of the given data rows (1-based, as ``row_number``), read again from disk.
+
+    For the few rows that need columns the transform did not load (the quarantine file keeps
+    every raw column). Invalid UTF-8 reads as U+FFFD, as in the first read.
+    """
+    data = _map(path)
+    ends, blank = _lines(data)
+    last = len(ends) if data[-1:] == b"\n" else len(ends) + 1
+    data_lines = np.setdiff1d(np.arange(1, last, dtype=np.int64), blank)
+    return {n: _fields(_line_text(data, ends, int(data_lines[n - 1])), len(columns))
+            for n in records}
 
 
 def _with_flags(table: pa.Table, numbers: np.ndarray, bad_encoding: np.ndarray) -> pa.Table:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["LatePlan", "assemble", "gather", "plan_late"]
+__all__ = ["LatePlan", "RawValues", "assemble", "gather", "plan_late"]
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)'
 _RAW = re.compile(rf"^r\.({_IDENT})(?:\s+AS\s+({_IDENT}))?$", re.IGNORECASE | re.DOTALL)
@@ -149,9 +150,15 @@ def gather(column: pa.ChunkedArray, positions: np.ndarray) -> pa.ChunkedArray:
                             type=column.type)
 
 
-def assemble(plan: LatePlan, narrow: pa.Table, raw: pa.Table) -> pa.Table:
+class RawValues(Protocol):
+    """Where raw values come from (``fraudpipe.etl.raw.RawRows``)."""
+
+    def values(self, name: str, positions: np.ndarray) -> pa.ChunkedArray: ...
+
+
+def assemble(plan: LatePlan, narrow: pa.Table, raw: RawValues) -> pa.Table:
     """The statement's result: narrow columns as computed, raw ones gathered by position."""
     positions = narrow.column(POSITION).to_numpy()
-    columns = [gather(raw.column(source), positions) if kind == "raw"
+    columns = [raw.values(source, positions) if kind == "raw"
                else narrow.column(source) for kind, source in plan.sources]
     return pa.table(columns, names=plan.names)

@@ -16,8 +16,9 @@ import numpy as np
 import pyarrow as pa
 
 from fraudpipe.errors import DataValidationError
-from fraudpipe.etl.arrow_read import RawTable, read_raw_csv
-from glue.etl_job import EtlInputError, check_header
+from fraudpipe.etl.arrow_read import RawTable, fetch_rows, read_raw_csv
+from fraudpipe.etl.late import gather
+from glue.etl_job import REQUIRED_COLUMNS, EtlInputError, check_header
 
 __all__ = ["RawFile", "RawRows", "inspect_files", "load_raw_rows", "quote"]
 
@@ -62,12 +63,22 @@ def inspect_files(raw_dir: Path) -> list[RawFile]:
 
 
 def _rejected_table(raw: RawFile, read: RawTable) -> pa.Table:
-    """The lines pyarrow set aside, as rows in the shape of the file's table."""
-    names = [*raw.columns, "row_number", "bad_encoding", "malformed"]
+    """The lines pyarrow set aside, every column, as rows in the shape of the file's table."""
     rows = [[*fields, number, encoding, not encoding]
             for number, encoding, fields in read.rejected]
-    return pa.table([pa.array([row[i] for row in rows], type=read.table.schema.field(name).type)
-                     for i, name in enumerate(names)], names=names)
+    types = [pa.string()] * len(raw.columns) + [pa.int64(), pa.bool_(), pa.bool_()]
+    names = [*raw.columns, "row_number", "bad_encoding", "malformed"]
+    return pa.table([pa.array([row[i] for row in rows], type=kind)
+                     for i, kind in enumerate(types)], names=names)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Rows ``start .. start + length`` of the Arrow table: one file's accepted rows."""
+
+    start: int
+    table: pa.Table
+    file: RawFile
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,9 @@ class RawRows:
 
     ``table`` holds the rows of every file (accepted and set-aside ones) in one Arrow table;
     ``raw_rows.__pos`` is a row's position in it, so a runner can fetch pass-through values
-    after SQL has chosen and ordered the rows.
+    after SQL has chosen and ordered the rows (:meth:`values`). Only the columns the SQL
+    reads are loaded; another column's values are read again from the file for the rows
+    asked for (the quarantined ones).
     """
 
     columns: list[str]
@@ -84,30 +97,64 @@ class RawRows:
     #: file_order -> position of the file's first row, when every file's rows sit in
     #: row-number order with none set aside (position = base + row_number - 1); else None
     bases: dict[int, int] | None = None
+    pieces: tuple[_Piece, ...] = ()
+
+    def values(self, name: str, positions: np.ndarray) -> pa.ChunkedArray:
+        """Column ``name`` at ``positions`` (int64 positions in :attr:`table`)."""
+        if name in self.table.column_names:
+            found = gather(self.table.column(name), positions)
+        else:
+            found = pa.chunked_array([pa.nulls(len(positions), pa.string())])
+        lacking = [p for p in self.pieces if name not in p.table.column_names]
+        patches: dict[int, str | None] = {}
+        for piece in lacking:
+            inside = positions[(positions >= piece.start)
+                               & (positions < piece.start + piece.table.num_rows)]
+            if not len(inside):
+                continue
+            numbers = piece.table.column("row_number").take(pa.array(inside - piece.start))
+            rows = fetch_rows(piece.file.path, piece.file.columns, numbers.to_pylist())
+            column = piece.file.columns.index(name) if name in piece.file.columns else None
+            patches.update({int(pos): None if column is None else rows[int(n)][column]
+                            for pos, n in zip(inside, numbers.to_pylist(), strict=True)})
+        if not patches:
+            return found
+        merged = [patches.get(int(pos), value)
+                  for pos, value in zip(positions, found.to_pylist(), strict=True)]
+        return pa.chunked_array([pa.array(merged, pa.string())])
 
 
-def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile]) -> RawRows:
-    """Read ``files`` with pyarrow and create the ``raw_rows`` view over them in DuckDB."""
+def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile],
+                  needed: tuple[str, ...] = REQUIRED_COLUMNS) -> RawRows:
+    """Read ``files`` with pyarrow and create the ``raw_rows`` view over them in DuckDB.
+
+    ``raw_rows`` has the ``needed`` columns (those the SQL reads) and the provenance columns;
+    other raw columns are left unconverted until :meth:`RawRows.values` asks for them.
+    """
     columns: list[str] = []
-    parts, tables, offset = [], [], 0
+    parts, tables, pieces, offset = [], [], [], 0
     bases: dict[int, int] | None = {}
     for order, raw in enumerate(files):
         columns += [c for c in raw.columns if c not in columns]
-        read = read_raw_csv(raw.path, raw.columns)
-        pieces = [read.table] + ([_rejected_table(raw, read)] if read.rejected else [])
+        loaded = [c for c in raw.columns if c in needed]
+        read = read_raw_csv(raw.path, raw.columns, loaded)
+        chunks = [read.table] + ([_rejected_table(raw, read)] if read.rejected else [])
         if bases is not None:
             bases = None if read.rejected else {**bases, order: offset}
-        for piece_number, piece in enumerate(pieces):
-            name = f"file_{order}_{piece_number}"
-            piece = piece.append_column("__pos", pa.array(
-                np.arange(offset, offset + piece.num_rows, dtype=np.int64)))
-            offset += piece.num_rows
-            con.register(name, piece)
-            tables.append(piece)
-            cols = ", ".join(quote(c) for c in raw.columns)
+        for number, chunk in enumerate(chunks):
+            name = f"file_{order}_{number}"
+            chunk = chunk.append_column("__pos", pa.array(
+                np.arange(offset, offset + chunk.num_rows, dtype=np.int64)))
+            if number == 0:
+                pieces.append(_Piece(offset, chunk, raw))
+            offset += chunk.num_rows
+            con.register(name, chunk)
+            tables.append(chunk)
+            cols = ", ".join(quote(c) for c in loaded)
             parts.append(f"SELECT {cols}, {_literal(raw.name)} AS source_file, "
                          f"{order} AS file_order, row_number, bad_encoding, malformed, __pos "
                          f"FROM {name}")
     con.execute("CREATE TEMP VIEW raw_rows AS " + " UNION ALL BY NAME ".join(
         f"({part})" for part in parts))
-    return RawRows(columns, pa.concat_tables(tables, promote_options="default"), bases)
+    return RawRows(columns, pa.concat_tables(tables, promote_options="default"), bases,
+                   tuple(pieces))

@@ -71,7 +71,7 @@ def _write(con: duckdb.DuckDBPyConnection, sql: str, raw: RawRows, path: Path) -
     if plan is None:
         table = con.sql(sql).to_arrow_table()
     else:
-        table = assemble(plan, con.sql(plan.sql).to_arrow_table(), raw.table)
+        table = assemble(plan, con.sql(plan.sql).to_arrow_table(), raw)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     pacsv.write_csv(table, tmp)
