@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -21,9 +22,17 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from fraudpipe.errors import InputValidationError
 
-__all__ = ["SCHEMA_PATH", "defaults", "load_schema", "validate_input"]
+__all__ = [
+    "SCHEMA_PATH",
+    "defaults",
+    "json_problem_line",
+    "load_schema",
+    "parse_input_text",
+    "validate_input",
+]
 
 SCHEMA_PATH = Path(__file__).with_name("input_schema.json")
+_JSON_PROBLEM = re.compile(r"^\(JSON\) .*?line (\d+), column \d+: ")
 
 
 @cache
@@ -103,6 +112,34 @@ def _cross_field_problems(data: dict[str, Any]) -> list[str]:
     ):
         problems.append("batch: a sample needs fraud_samples + legit_samples > 0")
     return problems
+
+
+def parse_input_text(text: str, source: str = "input") -> dict[str, Any]:
+    """An execution input given as JSON text (the console's form, ``--input``, a file).
+
+    Blank text is ``{}`` (every default). A syntax error is reported as one problem
+    ``(JSON) <source>, line L, column C: <reason>`` (:func:`json_problem_line` reads the line
+    back, so a form can point at it); a value that is not an object as ``(input): ...``.
+    """
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputValidationError(
+            [f"(JSON) {source}, line {exc.lineno}, column {exc.colno}: {exc.msg}"]
+        ) from exc
+    if not isinstance(value, dict):
+        raise InputValidationError(
+            [f"(input): must be a JSON object, not {type(value).__name__} ({source})"]
+        )
+    return value
+
+
+def json_problem_line(problem: str) -> int | None:
+    """The line a JSON syntax problem of :func:`parse_input_text` names (None for others)."""
+    match = _JSON_PROBLEM.match(problem)
+    return int(match.group(1)) if match else None
 
 
 def defaults() -> dict[str, Any]:

@@ -1,22 +1,19 @@
 """Start and redrive executions from the console, in background threads of the server process.
 
 Why threads: a pipeline execution lasts from seconds to hours, an HTTP request must not. The
-request validates the input (so errors are shown next to the field) and starts the execution,
-which runs in the runtime's own threads; a watcher thread keeps that runtime open until the
-execution ends and keeps any failure so the execution page can show it.
+request validates the input (so errors are shown next to the field) and starts the execution
+with :mod:`fraudpipe.local.background`, which keeps it running in this process after the
+response; a failure meanwhile is kept here so that the execution page can show it.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from fraudpipe.errors import FraudpipeError, InputValidationError
+from fraudpipe.errors import FraudpipeError
 from fraudpipe.logs import get_logger
 from fraudpipe.workspace import Workspace
 
@@ -45,18 +42,10 @@ class LaunchProblem:
 
 
 def parse_input_text(text: str) -> dict[str, Any]:
-    """Parse the form's JSON; a syntax error names its line and column."""
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputValidationError(
-            [f"(JSON) line {exc.lineno}, column {exc.colno}: {exc.msg}"]
-        ) from exc
-    if not isinstance(value, dict):
-        raise InputValidationError([f"(root): must be a JSON object, not {type(value).__name__}"])
-    return value
+    """Parse the start form's JSON (a syntax error names its line and column)."""
+    from statemachines.inputs import parse_input_text as parse
+
+    return parse(text, source="the form")
 
 
 def locate_problem(text: str, problem: str) -> int | None:
@@ -66,9 +55,10 @@ def locate_problem(text: str, problem: str) -> int | None:
     top-level key and ``batch.mode`` the one inside ``batch``; a JSON syntax problem already
     names its line.
     """
-    if problem.startswith("(JSON) line "):
-        number = problem.removeprefix("(JSON) line ").split(",", 1)[0]
-        return int(number) if number.isdigit() else None
+    if problem.startswith("(JSON) "):
+        from statemachines.inputs import json_problem_line
+
+        return json_problem_line(problem)
     path, _, reason = problem.partition(": ")
     if path in ("(input)", "(root)"):
         quoted = reason.split("'")
@@ -140,61 +130,46 @@ class ConsoleRunner:
         return validate_input(raw)
 
     # --- actions ---------------------------------------------------------------------------
-    def _runtime(self) -> Any:
-        """A runtime for one action (``runtime_factory`` swaps the definition, e.g. in demos)."""
-        if self.runtime_factory is not None:
-            return self.runtime_factory(self.workspace)
+    def _background(self) -> Any:
+        """:mod:`fraudpipe.local.background` (``runtime_factory`` may swap the definition)."""
         try:
-            from fraudpipe.local.runtime import LocalRuntime
-
-            return LocalRuntime(self.workspace)
+            from fraudpipe.local import background
         except ImportError as exc:
             raise RuntimeUnavailableError(f"the local runtime is not available: {exc}") from exc
+        return background
 
     def start(self, execution_input: dict[str, Any]) -> str:
         """Start an execution of ``execution_input``; it runs on while a thread waits for it."""
-        runtime = self._runtime()
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        name = f"console-{stamp}-{secrets.token_hex(3)}"
-        try:
-            runtime.start_execution(execution_input, name=name)
-        except BaseException:
-            runtime.close()
-            raise
-        self._spawn("start", name, runtime)
-        return name
+        run = self._background().start_in_background(
+            self.workspace,
+            execution_input,
+            prefix="console",
+            runtime_factory=self.runtime_factory,
+            on_failure=self._remember,
+        )
+        self._keep(run.watcher)
+        return run.name
 
     def redrive(self, name: str) -> None:
         """Redrive the failed execution ``name``; it runs on while a thread waits for it."""
-        runtime = self._runtime()
         with self._lock:
             self._problems.pop(name, None)
-        try:
-            runtime.redrive(name)
-        except BaseException:
-            runtime.close()
-            raise
-        self._spawn("redrive", name, runtime)
-
-    def _spawn(self, action: str, name: str, runtime: Any) -> None:
-        """Keep the runtime (and its moto session) open until the execution ends."""
-
-        def watch() -> None:
-            try:
-                runtime.wait(name)
-            except Exception as exc:  # shown on the execution page instead of lost in a thread
-                logger.warning("console %s of %s failed: %s", action, name, type(exc).__name__)
-                with self._lock:
-                    self._problems[name] = LaunchProblem(action, type(exc).__name__, str(exc))
-            finally:
-                runtime.close()
-
-        thread = threading.Thread(
-            target=watch, name=f"fraudpipe-console-{action}-{name}", daemon=True
+        run = self._background().redrive_in_background(
+            self.workspace, name, runtime_factory=self.runtime_factory, on_failure=self._remember
         )
+        self._keep(run.watcher)
+
+    def _remember(self, action: str, name: str, exc: BaseException) -> None:
+        """A failure after the start, shown on the execution page instead of lost in a thread."""
+        logger.warning("console %s of %s failed: %s", action, name, type(exc).__name__)
         with self._lock:
-            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+            self._problems[name] = LaunchProblem(action, type(exc).__name__, str(exc))
+
+    def _keep(self, thread: threading.Thread | None) -> None:
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            if thread is not None:
+                self._threads.append(thread)
 
     # --- what the pages show ---------------------------------------------------------------
     def problem(self, name: str) -> LaunchProblem | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,24 +38,16 @@ def _console(to_stderr: bool) -> Console:
 
 def parse_input(text: str | None) -> dict[str, Any]:
     """``--input``: inline JSON (starts with ``{``) or a path to a JSON file."""
+    from statemachines.inputs import parse_input_text
+
     if text is None or not text.strip():
         return {}
-    source = "--input"
-    raw = text
-    if not text.lstrip().startswith("{"):
-        path = Path(text)
-        if not path.is_file():
-            raise InputValidationError([f"(input): no such file {text!r} (and not inline JSON)"])
-        raw, source = path.read_text(encoding="utf-8"), str(path)
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputValidationError(
-            [f"(input): {source} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
-        ) from exc
-    if not isinstance(value, dict):
-        raise InputValidationError([f"(input): must be a JSON object, not {type(value).__name__}"])
-    return value
+    if text.lstrip().startswith("{"):
+        return parse_input_text(text, source="--input")
+    path = Path(text)
+    if not path.is_file():
+        raise InputValidationError([f"(input): no such file {text!r} (and not inline JSON)"])
+    return parse_input_text(path.read_text(encoding="utf-8"), source=str(path))
 
 
 def _refuse(error: InputValidationError) -> typer.Exit:
@@ -204,7 +195,6 @@ def start_command(
     region: RegionOpt = None,
 ) -> None:
     """Start an execution and return at once (prints its name), like StartExecution."""
-    from fraudpipe.local.runtime import new_execution_name
     from statemachines.inputs import validate_input
 
     try:
@@ -217,30 +207,14 @@ def start_command(
         data = validate_input(data)
     except InputValidationError as exc:
         raise _refuse(exc) from exc
-    ws = get_workspace()
-    name = name or new_execution_name()
-    log = ws.ensure(ws.root / "logs") / f"{name}.log"
-    with log.open("ab") as handle:
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fraudpipe.cli",
-                "run",
-                "--quiet",
-                "--json",
-                "--name",
-                name,
-                "--input",
-                json.dumps(data),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "FRAUDPIPE_HOME": str(ws.root)},
-            start_new_session=True,
-        )
-    typer.echo(name)
+    from fraudpipe.local.background import start_in_background
+
+    try:
+        started = start_in_background(get_workspace(), data, name, detach=True)
+    except FraudpipeError as exc:
+        _console(True).print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    typer.echo(started.name)
 
 
 def executions_list(

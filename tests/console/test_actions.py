@@ -58,7 +58,8 @@ def test_bad_json_is_refused_with_its_line(small: TestClient, workspace: Workspa
     response = start(small, '{\n  "mode": "create",\n  "min_auc": 0.9,,\n}')
 
     assert response.status_code == 400
-    assert re.search(r'data-line="3".*line 3.*\(JSON\) line 3, column 18', response.text, re.S)
+    problem = r"\(JSON\) the form, line 3, column 18"
+    assert re.search(rf'data-line="3".*line 3.*{problem}', response.text, re.S)
     assert not workspace.executions_dir.exists()
 
 

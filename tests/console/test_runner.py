@@ -16,7 +16,7 @@ TEXT = '{\n  "batch": {\n    "mode": "x"\n  },\n  "mode": "x",\n  "extra": 1\n}'
         ("batch.mode: 'x' is not one of ['full', 'sample']", 3),
         ("mode: 'x' is not one of ['create', 'update']", 5),
         ("(input): Additional properties are not allowed ('extra' was unexpected)", 6),
-        ("(JSON) line 4, column 2: Expecting value", 4),
+        ("(JSON) the form, line 4, column 2: Expecting value", 4),
         ("review.min: missing", None),
     ],
 )
@@ -28,8 +28,9 @@ def test_empty_text_is_the_defaults_and_non_objects_are_refused() -> None:
     assert parse_input_text("  ") == {}
     with pytest.raises(InputValidationError, match="must be a JSON object"):
         parse_input_text("[1, 2]")
-    with pytest.raises(InputValidationError, match=r"\(JSON\) line 1, column 2"):
+    with pytest.raises(InputValidationError, match=r"\(JSON\) the form, line 1, column 2") as exc:
         parse_input_text("{,}")
+    assert locate_problem("{,}", exc.value.problems[0]) == 1
 
 
 def test_keys_inside_arrays_and_escaped_quotes_are_found() -> None:

@@ -31,7 +31,8 @@ def test_run_refuses_a_missing_or_broken_input_file(workspace, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{oops")
     result = runner.invoke(app, ["run", "--input", str(broken)])
-    assert result.exit_code == 2 and "is not JSON" in result.output
+    assert result.exit_code == 2
+    assert f"(JSON) {broken}, line 1, column 2: Expecting property name" in result.output
 
 
 def test_run_refuses_a_raw_dir_without_the_kaggle_files(workspace, tmp_path):
