@@ -73,6 +73,26 @@ def load_event(name: str) -> dict:
     """A canonical event from ``tests/events/<name>.json``."""
     return json.loads((EVENTS_DIR / f"{name}.json").read_text())
 
+#: The task and choice states every complete execution visits, in order, up to the review choice.
+PIPELINE_PATH = [
+    "StartCrawler", "GetCrawlerStatus", "StartEtl", "GetEtlStatus", "CreateModelVersion",
+    "GetTrainingStatus", "QualityGate", "DeployDetectorVersion", "StartBatchPrediction",
+    "GetBatchStatus", "ReviewNeeded?",
+]  # fmt: skip
+
+
+def pipeline_path(review: bool) -> list[str]:
+    """The states of a succeeded execution in order (poll loops counted once), with or without
+    the review branch (StartHumanReview without waiting)."""
+    tail = ["StartHumanReview", "CollectVerdicts"] if review else []
+    return [*PIPELINE_PATH, *tail, "PipelineSucceeded"]
+
+
+def visited_once(visited: list[str], expected: list[str]) -> list[str]:
+    """``visited`` (state names, loops repeating some) reduced to first visits of ``expected``'s
+    states, to compare with ``expected``."""
+    return [name for name in dict.fromkeys(visited) if name in expected]
+
 
 def free_port() -> int:
     with socket.socket() as sock:

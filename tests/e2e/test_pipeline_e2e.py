@@ -17,24 +17,12 @@ from fraudpipe.cli import app
 from fraudpipe.local.rawdata import ensure_raw_data
 from fraudpipe.local.runtime import LocalRuntime
 from fraudpipe.local.summary import state_runs
+from tests.conftest import pipeline_path, visited_once
 from tests.e2e.conftest import FAST_INPUT, fast_input
 
 pytestmark = pytest.mark.slow
 
-PIPELINE = [
-    "StartCrawler",
-    "GetCrawlerStatus",
-    "StartEtl",
-    "GetEtlStatus",
-    "CreateModelVersion",
-    "GetTrainingStatus",
-    "QualityGate",
-    "DeployDetectorVersion",
-    "StartBatchPrediction",
-    "GetBatchStatus",
-    "ReviewNeeded?",
-    "PipelineSucceeded",
-]
+PIPELINE = pipeline_path(review=False)
 
 
 def test_run_json_summary_of_a_complete_execution(e2e_env, raw_dir, monkeypatch):
@@ -52,7 +40,7 @@ def test_run_json_summary_of_a_complete_execution(e2e_env, raw_dir, monkeypatch)
     assert 0.5 <= summary["metrics"]["auc"] <= 1 and 0 <= summary["metrics"]["pr_auc"] <= 1
     assert sum(summary["outcome_counts"].values()) > 0
     visited = [s["name"] for s in summary["states"]]
-    assert [s for s in dict.fromkeys(visited) if s in PIPELINE] == PIPELINE
+    assert visited_once(visited, PIPELINE) == PIPELINE
     assert all(s["status"] == "SUCCEEDED" for s in summary["states"])
     batch = ws.local_path(summary["batch_output"])
     assert batch.exists() and "MODEL_SCORES" in batch.read_text().splitlines()[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fraudpipe.local.summary import state_runs
+from tests.conftest import pipeline_path, visited_once
 from tests.local.fake_pipeline import HANDLERS
 from tests.local.handlers import calls
 
@@ -23,23 +24,8 @@ def test_happy_path_visits_every_stage_in_order(make_runtime, fake_conf):
     record = runtime.run({}, timeout=60)
     assert record["status"] == "SUCCEEDED"
     visited = _visited(runtime, record["name"])
-    order = [
-        "StartCrawler",
-        "GetCrawlerStatus",
-        "StartEtl",
-        "GetEtlStatus",
-        "CreateModelVersion",
-        "GetTrainingStatus",
-        "QualityGate",
-        "DeployDetectorVersion",
-        "StartBatchPrediction",
-        "GetBatchStatus",
-        "ReviewNeeded?",
-        "StartHumanReview",
-        "CollectVerdicts",
-        "PipelineSucceeded",
-    ]
-    assert list(dict.fromkeys(s for s in visited if s in order)) == order
+    order = pipeline_path(review=True)
+    assert visited_once(visited, order) == order
     assert visited.count("GetEtlStatus") == 2  # RUNNING once, then SUCCEEDED: the loop polled
     output = record["output"]
     assert output["training"]["model_version"] == "1.0"
