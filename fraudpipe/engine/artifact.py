@@ -9,7 +9,7 @@ predict, calibrate) with the booster loaded once per process. Files: ``model.txt
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import lightgbm as lgb
 import numpy as np
 
 from fraudpipe.engine.calibration import Calibration
+from fraudpipe.engine.compiled import CompiledPredictor, compiled_predictor
 from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES
 from fraudpipe.engine.entities import CardState, Snapshot
 from fraudpipe.engine.features import FEATURES, CardBase, build_features
@@ -26,6 +27,9 @@ from fraudpipe.workspace import read_json
 __all__ = ["ModelArtifact", "load_artifact"]
 
 MODEL_FILE, METADATA_FILE = "model.txt", "metadata.json"
+#: Batches of at least this many rows are scored by the compiled trees (below it, compiling or
+#: loading the compiled object costs more than it saves).
+COMPILED_MIN_ROWS = 20_000
 
 
 @dataclass
@@ -37,6 +41,7 @@ class ModelArtifact:
     metadata: dict[str, Any]
     calibration: Calibration
     snapshot: Snapshot
+    _compiled: CompiledPredictor | bool | None = field(default=False, repr=False)
 
     @property
     def medians(self) -> dict[str, float]:
@@ -89,8 +94,18 @@ class ModelArtifact:
         return self.matrix(np.zeros(k + 1, dtype=np.int64), hist_ts, numeric, categorical, base)
 
     def raw(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
-        """Raw margins (log-odds) of the booster."""
+        """Raw margins (log-odds) of the booster; big batches through its compiled form."""
+        if len(matrix) >= COMPILED_MIN_ROWS:
+            compiled = self.compiled()
+            if compiled is not None:
+                return compiled.raw(matrix, threads)
         return self.booster.predict(matrix, raw_score=True, num_threads=threads)
+
+    def compiled(self) -> CompiledPredictor | None:
+        """The compiled trees (compiled once per process, cached on disk), or None."""
+        if self._compiled is False:
+            self._compiled = compiled_predictor(self.folder / MODEL_FILE)
+        return self._compiled  # type: ignore[return-value]
 
     def scores(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
         """Calibrated 0-1000 scores."""

@@ -40,15 +40,11 @@ __all__ = ["VALIDATION_SHARE", "train_model"]
 VALIDATION_SHARE = 0.15
 PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.1,
-    "num_leaves": 63,
+    "learning_rate": 0.15,
+    "num_leaves": 31,
     "min_data_in_leaf": 100,
     "min_sum_hessian_in_leaf": 1e-3,
     "feature_fraction": 0.9,
-    # every fraud event, a third of the legit ones per tree: ~3x less work, same ranking
-    "bagging_freq": 1,
-    "pos_bagging_fraction": 1.0,
-    "neg_bagging_fraction": 0.3,
     "lambda_l2": 1.0,
     "cat_smooth": 10.0,
     "max_bin": 127,
@@ -57,8 +53,19 @@ PARAMS: dict[str, Any] = {
     "seed": 7,
     "force_col_wise": True,
 }
-#: At most 200 trees: scoring cost grows with trees, validation PR-AUC barely after ~200.
-MAX_ROUNDS, EARLY_STOP = 200, 30
+#: Share of the training slice's legit events a model learns from (every fraud event is kept).
+#: Legit events are plentiful and alike; a quarter of them gives the same validation PR-AUC
+#: in a quarter of the time. Validation and calibration use every event of their slice.
+LEGIT_SHARE = 0.25
+#: At most 120 trees: scoring cost grows with trees; with the habit features the validation
+#: PR-AUC stops improving after 50-100 trees.
+MAX_ROUNDS, EARLY_STOP = 120, 20
+
+
+def _learning_rows(labels: np.ndarray) -> np.ndarray:
+    """Indices of the training rows to learn from: every fraud event, LEGIT_SHARE of legit."""
+    keep = np.random.default_rng(PARAMS["seed"]).random(len(labels)) < LEGIT_SHARE
+    return np.flatnonzero(keep | (labels == 1))
 
 
 def _vocabulary(values: np.ndarray) -> list[str]:
@@ -114,7 +121,8 @@ def train_model(
     progress(f"training LightGBM on {cut} events, validating on {len(ts) - cut}")
     cat_index = [FEATURES.index(name) for name in CATEGORICAL_VARIABLES]
     params = {**PARAMS, "num_threads": os.cpu_count() or 1}
-    train_set = lgb.Dataset(matrix[:cut], labels[:cut], feature_name=FEATURES,
+    learn = _learning_rows(labels[:cut])
+    train_set = lgb.Dataset(matrix[learn], labels[learn], feature_name=FEATURES,
                             categorical_feature=cat_index, free_raw_data=True)
     valid_set = lgb.Dataset(matrix[cut:], labels[cut:], reference=train_set)
     try:
@@ -155,6 +163,7 @@ def train_model(
         "params": params,
         "best_iteration": int(booster.best_iteration or booster.current_iteration()),
         "rows": {"training": cut, "validation": int(len(ts) - cut)},
+        "learning_rows": len(learn),
         "validation_start": pd.Timestamp(int(ts[cut]), unit="s", tz="UTC").isoformat(),
         "feature_seconds": round(feature_seconds, 2),
         "training_seconds": training_seconds,
