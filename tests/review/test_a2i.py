@@ -252,9 +252,10 @@ def test_the_worker_template_shows_the_fields_and_its_answers_parse():
         assert parse_answer({"humanAnswers": [{"answerContent": content}]}) == verdict, value
 
 
-def test_the_resume_handler_wires_the_aws_adapters(monkeypatch, lambda_context):
+@pytest.fixture
+def aws_backend(monkeypatch):
+    """The review handlers configured for AWS (A2I + S3 in moto), with fresh cached clients."""
     from fraudpipe.review import factory
-    from functions import resume_review
 
     monkeypatch.setenv("FRAUDPIPE_BACKEND", "aws")
     monkeypatch.setenv("FRAUDPIPE_BUCKET", BUCKET)
@@ -262,44 +263,40 @@ def test_the_resume_handler_wires_the_aws_adapters(monkeypatch, lambda_context):
     factory._client.cache_clear()
     try:
         with mock_aws():
-            boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-            result = resume_review.handler(load_event("resume_review"), lambda_context)
+            factory._client("s3").create_bucket(Bucket=BUCKET)
+            yield factory._client
     finally:
         factory._client.cache_clear()
+
+
+def test_the_resume_handler_wires_the_aws_adapters(aws_backend, lambda_context):
+    from functions import resume_review
+
+    result = resume_review.handler(load_event("resume_review"), lambda_context)
     assert result == {"loop_name": "LOOP_NAME", "status": "Completed", "resumed": False,
                       "ignored": "not a fraudpipe loop"}  # fmt: skip
 
 
-def test_the_review_handlers_on_the_aws_backend(monkeypatch, lambda_context):
+def test_the_review_handlers_on_the_aws_backend(aws_backend, lambda_context):
     """StartHumanReview and CollectVerdicts handlers, wired by configuration to A2I and S3."""
-    from fraudpipe.review import factory
     from functions import collect_verdicts, start_human_review
 
-    monkeypatch.setenv("FRAUDPIPE_BACKEND", "aws")
-    monkeypatch.setenv("FRAUDPIPE_BUCKET", BUCKET)
-    monkeypatch.setenv("FRAUDPIPE_FLOW_DEFINITION_ARN", FLOW)
-    factory._client.cache_clear()
-    try:
-        with mock_aws():
-            s3 = factory._client("s3")
-            s3.create_bucket(Bucket=BUCKET)
-            uri = _put_batch_output(s3, {"ev-1": 880.0, "ev-2": 100.0})
-            event = {"execution_name": EXECUTION,
-                     "input": {"review": {"wait": False}, "batch": {"output": uri}}}  # fmt: skip
-            a2i = factory._client("sagemaker-a2i-runtime")  # the client the handlers use
-            with Stubber(a2i) as stub:
-                stub.add_response("start_human_loop", {"HumanLoopArn": "arn:x"},
-                                  {"HumanLoopName": ANY, "FlowDefinitionArn": FLOW,
-                                   "HumanLoopInput": ANY})  # fmt: skip
-                started = start_human_review.handler(event, lambda_context)
-                [name] = started["loop_names"]
-                out = _write_output(s3, name, "Fraudulent")
-                stub.add_response("describe_human_loop", _describe(name, "Completed", out))
-                collected = collect_verdicts.handler(event, lambda_context)
-                stub.assert_no_pending_responses()
-            labels = LabelStore(S3LabelFile(s3, BUCKET)).read()
-    finally:
-        factory._client.cache_clear()
+    s3 = aws_backend("s3")
+    uri = _put_batch_output(s3, {"ev-1": 880.0, "ev-2": 100.0})
+    event = {"execution_name": EXECUTION,
+             "input": {"review": {"wait": False}, "batch": {"output": uri}}}  # fmt: skip
+    a2i = aws_backend("sagemaker-a2i-runtime")  # the client the handlers use
+    with Stubber(a2i) as stub:
+        stub.add_response("start_human_loop", {"HumanLoopArn": "arn:x"},
+                          {"HumanLoopName": ANY, "FlowDefinitionArn": FLOW,
+                           "HumanLoopInput": ANY})  # fmt: skip
+        started = start_human_review.handler(event, lambda_context)
+        [name] = started["loop_names"]
+        out = _write_output(s3, name, "Fraudulent")
+        stub.add_response("describe_human_loop", _describe(name, "Completed", out))
+        collected = collect_verdicts.handler(event, lambda_context)
+        stub.assert_no_pending_responses()
+    labels = LabelStore(S3LabelFile(s3, BUCKET)).read()
     assert started["loops_started"] == 1 and not started["waiting"]
     assert collected["answered"] == 1 and collected["labels_stored"] == 1
     assert [(x.event_id, x.label) for x in labels] == [("ev-1", "fraud")]
