@@ -25,10 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
-	# API/review tests run in their own session: under a shared xdist worker, state left by the
-	# runtime tests (a running asyncio loop, a review resumer) breaks their Stubber and Playwright.
-	$(BIN)/python -m pytest -n 2 tests/api tests/review
-	$(BIN)/python -m pytest -n 2 --ignore=tests/api --ignore=tests/review
+	$(BIN)/python -m pytest -n 2
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow and not browser and not spark"
