@@ -14,6 +14,7 @@ compare-and-swap: a write that lost a race fails with 412 ``PreconditionFailed``
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,11 +118,15 @@ class S3Objects:
         return sorted(names)
 
     def download(self, name: str, path: Path) -> Path:
-        """Copy object ``name`` to ``path`` (atomically: a partial file never has the name)."""
+        """Copy object ``name`` to ``path`` (atomically: a partial file never has the name,
+        and two threads downloading the same file do not write into each other's copy)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.part")
-        self.client.download_file(self.bucket, self.key(name), str(tmp))
-        tmp.replace(path)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+        try:
+            self.client.download_file(self.bucket, self.key(name), str(tmp))
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return path
 
     def upload(self, path: Path, name: str) -> str:

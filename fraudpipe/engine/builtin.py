@@ -70,6 +70,7 @@ class BuiltinEngine:
         self._detectors: dict[tuple[str, str, Any], Detector] = {}
         self._active: dict[str, tuple[float, dict[str, Any]]] = {}
         self._active_ttl = detector_ttl()
+        self.clock = time.monotonic  # of the ACTIVE-version cache (tests move it forward)
 
     # --- models -------------------------------------------------------------------------------
     def put_model(self, model_id: str, event_type: str = "credit_card_transaction") -> dict:
@@ -253,10 +254,10 @@ class BuiltinEngine:
         if self._active_ttl <= 0:
             return self.get_active_detector_version(detector_id)
         checked = self._active.get(detector_id)
-        if checked is not None and time.monotonic() - checked[0] < self._active_ttl:
+        if checked is not None and self.clock() - checked[0] < self._active_ttl:
             return checked[1]
         record = self.get_active_detector_version(detector_id)
-        self._active[detector_id] = (time.monotonic(), record)
+        self._active[detector_id] = (self.clock(), record)
         return record
 
     def load_detector(self, detector_id: str, version: str | None = None) -> Detector:

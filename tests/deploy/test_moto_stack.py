@@ -58,10 +58,10 @@ FULL_RUN = [
     "PipelineSucceeded",
 ]
 #: a small run: 10 cards over 13 months (~10k rows), 2 human loops over the whole score range
-#: (polls every 0.5 s of training and 0.2 s of batch at the test's time scale)
+#: (polls every 1 s of training and 0.2 s of batch at the test's time scale)
 RUN_INPUT = {"raw_prefix": "input/", "min_auc": 0.5,
              "review": {"enabled": True, "min": 0, "max": 1000, "max_items": 2, "wait": False},
-             "poll_seconds": {"crawler": 5, "etl": 10, "training": 500, "batch": 200,
+             "poll_seconds": {"crawler": 5, "etl": 10, "training": 1000, "batch": 200,
                               "simultaneous_training": 60}}
 
 
@@ -140,7 +140,7 @@ def _wait(session: boto3.Session, name: str, timeout: float = 180) -> dict:
         info = describe_execution(STACK, REGION, name, session=session)
         if info["status"] != "RUNNING" or time.monotonic() > deadline:
             return info
-        time.sleep(0.1)
+        time.sleep(0.5)  # (each look reads the whole history: keep the GIL for the work)
 
 
 @pytest.mark.slow

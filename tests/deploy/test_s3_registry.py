@@ -159,7 +159,8 @@ def test_the_worker_runs_a_job_once_and_records_failure_as_data(
 
 # --- the whole engine across sandboxes -------------------------------------------------------
 @pytest.mark.slow
-def test_versions_survive_between_sandboxes(worker: list, s3: Any, tmp_path: Path) -> None:
+def test_versions_survive_between_sandboxes(worker: list, s3: Any, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a training file and a batch file in the data bucket
     train, test, batch = synth.write(tmp_path / "data", cards=60, days=60, fraud_cards=0.5,
                                      seed=5)
@@ -205,6 +206,7 @@ def test_versions_survive_between_sandboxes(worker: list, s3: Any, tmp_path: Pat
     assert "MODEL_SCORES" in body.splitlines()[0]
 
     # AND a fresh predict container scores with the ACTIVE version from S3
+    monkeypatch.setenv("FRAUDPIPE_DETECTOR_TTL", "60")
     predictor = _sandbox(tmp_path, "predict")
     row = synth.split(synth.events(cards=60, days=60, fraud_cards=0.5, seed=5))[1].iloc[0]
     variables = {k: str(row[k]) for k in ("amt", "category", "merchant", "city_pop", "cc_num")}
@@ -217,3 +219,19 @@ def test_versions_survive_between_sandboxes(worker: list, s3: Any, tmp_path: Pat
             "model.txt").exists()
     assert not (tmp_path / "predict" / "registry-cache" / "models" / MODEL / "versions" /
                 "1.0" / "report").exists()  # the scorer downloads only what scoring needs
+
+    # WHEN another detector version becomes ACTIVE
+    deployer.create_detector_version(
+        DETECTOR, [{"modelId": MODEL, "modelVersionNumber": "1.0"}], default_rules(MODEL))
+    deployer.update_detector_version_status(DETECTOR, "2", "ACTIVE")
+
+    # THEN the container keeps the version it read for the TTL, then scores with the new one
+    def version_used(event_id: str) -> str:
+        return predictor.get_event_prediction(DETECTOR, event_id, str(row["EVENT_TIMESTAMP"]),
+                                              str(row["cc_num"]), variables)["detectorVersionId"]
+
+    assert version_used("e2") == "1"
+    later = time.monotonic() + 61
+    predictor.clock = lambda: later
+    assert version_used("e3") == "2"
+    assert poller.get_detector_version(DETECTOR, "1")["status"] == "INACTIVE"
