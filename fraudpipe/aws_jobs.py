@@ -69,7 +69,7 @@ class LambdaJobs:
         data, etag = found
         record = JobRecord(**data)
         if record.status == RUNNING and record.deadline and time.time() > record.deadline:
-            started = "was never picked up" if record.pid is None else "did not finish"
+            started = "was never picked up" if record.worker is None else "did not finish"
             record.status, record.error_type = FAILED, "WorkerTimedOut"
             record.error = (f"the worker Lambda of job {job_id} {started} before its deadline "
                             "(timed out, out of memory or crashed)")
@@ -92,11 +92,11 @@ def run_lambda_job(event: dict[str, Any], context: Any, records: S3Objects) -> d
         raise ResourceNotFoundError(f"no job named {job_id!r} in {records.uri('')}")
     data, etag = found
     record = JobRecord(**data)
-    if record.status != RUNNING or record.pid is not None:
+    if record.status != RUNNING or record.worker is not None:
         return {"job_id": job_id, "ran": False, "status": record.status}  # a duplicate event
     remaining = context.get_remaining_time_in_millis() / 1000 if context else 900.0
-    record.pid = 1  # "picked up" (a Lambda has no pid worth recording)
-    record.progress = f"picked up by request {getattr(context, 'aws_request_id', '?')}"
+    record.worker = str(getattr(context, "aws_request_id", None) or "unknown request")
+    record.progress = f"picked up by request {record.worker}"
     record.deadline = time.time() + remaining + GRACE_SECONDS
     try:
         etag = records.put_json(f"{job_id}.json", asdict(record), if_match=etag)

@@ -53,6 +53,8 @@ class JobRecord:
     progress: str | None = None
     #: epoch seconds after which a RUNNING job counts as dead (AWS worker jobs; None locally)
     deadline: float | None = None
+    #: who picked the job up (the worker Lambda's request id; None locally and until then)
+    worker: str | None = None
 
     @property
     def done(self) -> bool:

@@ -235,3 +235,39 @@ def test_versions_survive_between_sandboxes(worker: list, s3: Any, tmp_path: Pat
     predictor.clock = lambda: later
     assert version_used("e3") == "2"
     assert poller.get_detector_version(DETECTOR, "1")["status"] == "INACTIVE"
+
+
+def _lost_worker_engine(s3: Any, tmp_path: Path) -> BuiltinEngine:
+    """An engine whose worker events are never delivered (the test delivers them, or not)."""
+    workspace = get_workspace(tmp_path / "lost")
+    registry = S3Registry(workspace, S3Objects(s3, BUCKET, "registry"))
+    jobs = LambdaJobs(S3Objects(s3, BUCKET, "registry/jobs"), _NoLambda(), WORKER)
+    engine = BuiltinEngine(workspace, jobs=jobs, registry=registry)
+    engine.put_model(MODEL)
+    return engine
+
+
+def test_a_training_whose_worker_never_finished_reads_error(s3: Any, tmp_path: Path) -> None:
+    engine = _lost_worker_engine(s3, tmp_path)
+    engine.create_model_version(MODEL, f"s3://{BUCKET}/data/train.csv")
+    job_id = engine.registry.get_version(MODEL, "1.0")["jobId"]
+    stored = engine.jobs.records.get_json(f"{job_id}.json")[0]
+    engine.jobs.records.put_json(f"{job_id}.json", {**stored, "worker": "req-1",
+                                                    "deadline": time.time() - 1})
+    record = engine.get_model_version(MODEL, "1.0")
+    assert record["status"] == "ERROR"
+    assert record["statusReason"].startswith("WorkerTimedOut: the worker Lambda of job")
+    assert "did not finish before its deadline" in record["statusReason"]
+
+
+def test_a_training_that_fails_in_the_worker_reads_error_with_the_reason(
+        s3: Any, tmp_path: Path, lambda_context: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="data/train.csv", Body=b"cc_num,amt\n1,2\n")
+    engine = _lost_worker_engine(s3, tmp_path)
+    engine.create_model_version(MODEL, f"s3://{BUCKET}/data/train.csv")
+    job_id = engine.registry.get_version(MODEL, "1.0")["jobId"]
+    outcome = run_lambda_job({"job_id": job_id}, lambda_context, engine.jobs.records)
+    assert outcome["status"] == FAILED
+    record = engine.get_model_version(MODEL, "1.0")
+    assert record["status"] == "ERROR"
+    assert "train.csv" in record["statusReason"]  # the data error names the file
