@@ -102,3 +102,8 @@ def test_rows_of_the_older_layout_are_moved(tmp_path):
     assert stored.state.recent == [(1_600_000_000, 250)]
     assert stored.state.first_ts != stored.state.first_ts  # NULL read back as NaN
     assert "cards" not in tables
+
+
+def test_integers_beyond_64_bits_come_back_exactly():
+    state = CardState(older_sumsq=10**22 + 1)  # sums of squared cents of huge amounts
+    assert decode_state(encode_state(state)).older_sumsq == 10**22 + 1
