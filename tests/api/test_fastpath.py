@@ -1,0 +1,61 @@
+"""``/predict`` is answered by the ASGI fast path exactly as the FastAPI routes would answer it:
+same keys (header or the review pages' cookie), same 400 bodies, other methods and paths
+passed on to FastAPI."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fraudpipe.api.fastpath import COOKIE, PredictFastPath
+from fraudpipe.api.keys import ensure_api_key
+from fraudpipe.server import create_app
+from tests.api.seed import SEED_QUERY
+
+
+@pytest.fixture
+def app(workspace):
+    return create_app(workspace)
+
+
+def test_the_fast_path_is_in_front_of_the_router(app):
+    assert any(m.cls is PredictFastPath for m in app.user_middleware)
+
+
+def test_the_review_cookie_is_accepted_when_the_header_is_absent(app, workspace):
+    key = ensure_api_key(workspace)
+    with TestClient(app) as client:
+        client.cookies.set(COOKIE, key)
+        assert client.get("/predict", params={"amt": "1"}).status_code == 400
+        client.cookies.set(COOKIE, "wrong")
+        assert client.get("/predict", params={"amt": "1"}).status_code == 401
+
+
+def test_the_last_of_a_repeated_parameter_counts(app, workspace):
+    key = ensure_api_key(workspace)
+    query = [(k, v) for k, v in SEED_QUERY.items() if k != "amt"] + [("amt", "1"),
+                                                                     ("amt", "abc")]
+    with TestClient(app, headers={"x-api-key": key}) as client:
+        response = client.get("/predict", params=query)
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["amt"]
+
+
+def test_other_methods_and_paths_go_on_to_fastapi(app, workspace):
+    key = ensure_api_key(workspace)
+    with TestClient(app, headers={"x-api-key": key}) as client:
+        assert client.put("/predict", json={}).status_code == 405
+        assert client.get("/openapi.json").status_code == 200
+
+
+def test_a_bad_body_is_the_same_400_as_from_the_route(app, workspace):
+    key = ensure_api_key(workspace)
+    with TestClient(app, headers={"x-api-key": key}) as client:
+        response = client.post("/predict", content=b"\xff\xfe",
+                               headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "message": "invalid request: bad or missing fields: body",
+        "errors": [{"field": "body", "problem": "not valid JSON"}],
+    }
