@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,13 +46,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def prepare_workspace(root: Path, customers: int) -> list[str]:
-    """Train and activate a detector in ``root``; return request paths built from test events."""
+def prepare_workspace(root: Path, customers: int, source: Path | None = None) -> list[str]:
+    """Train and activate a detector in ``root`` (or copy ``source``, a workspace trained the
+    same way, without its entity store); return request paths built from test events."""
     from fraudpipe.workspace import get_workspace
     from tests.api.trained import test_events, train_active_detector
 
     ws = get_workspace(root)
-    train_active_detector(ws, customers=customers)
+    if source is None:
+        train_active_detector(ws, customers=customers)
+    else:
+        skip = shutil.ignore_patterns("entity_store.sqlite*", "*.lock", "jobs")
+        shutil.copytree(source, root, ignore=skip)
     paths = []
     for event in test_events(ws, limit=5000):
         query = {name: event[name] for name in REQUEST_FIELDS}
@@ -82,35 +89,118 @@ def start_server(root: Path, port: int, workers: int = 1) -> subprocess.Popen[by
     raise RuntimeError("serve did not start listening within 60 s")
 
 
-# --- the open-loop driver ---------------------------------------------------------------------
-class Connection:
-    """One keep-alive HTTP/1.1 connection (minimal client: GET, Content-Length bodies)."""
+def process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (``serve --workers N`` runs N worker processes)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by ``pids`` (Linux ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def measured(server_pids: list[int], coroutine: Any) -> dict:
+    """Run one driver coroutine; add the server's and this client's CPU per request."""
+    server_before, client_before = cpu_seconds(server_pids), time.process_time()
+    result = run(coroutine)
+    requests = max(result["requests"], 1)
+    result["server_cpu_us_per_request"] = round(
+        (cpu_seconds(server_pids) - server_before) / requests * 1e6)
+    result["client_cpu_us_per_request"] = round(
+        (time.process_time() - client_before) / requests * 1e6)
+    return result
+
+
+# --- the open-loop driver ---------------------------------------------------------------------
+try:  # the client shares the CPUs with the server: the leaner event loop when installed
+    from uvloop import run
+except ImportError:  # pragma: no cover
+    from asyncio import run
+
+#: Timestamps of the driver (uvloop's ``loop.time()`` counts whole milliseconds).
+clock = time.perf_counter
+
+class Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection: a bare protocol (no stream objects) so the client
+    spends little of the CPU it shares with the server. Handles Content-Length answers."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[int] | None = None
+        self.closed = False
 
     @classmethod
     async def open(cls, port: int) -> Connection:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(reader, writer)
+        loop = asyncio.get_running_loop()
+        _, conn = await loop.create_connection(cls, "127.0.0.1", port)
+        conn.transport.get_extra_info("socket").setsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
 
-    async def get(self, path: str, key: str) -> int:
-        self.writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {key}\r\n\r\n".encode()
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        length = 0
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value.strip())
-        if length:
-            await self.reader.readexactly(length)
-        return status
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionResetError("connection closed"))
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0 or self.waiter is None or self.waiter.done():
+            return
+        length = content_length(bytes(self.buffer[:end]))
+        if len(self.buffer) < end + 4 + length:
+            return
+        status = int(self.buffer[9:12])
+        del self.buffer[:end + 4 + length]
+        self.waiter.set_result(status)
+
+    async def get(self, request: bytes) -> int:
+        """Send one pre-encoded request and wait for its status."""
+        if self.closed or self.transport is None:
+            raise ConnectionResetError("connection closed")
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return await self.waiter
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+def content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
+
+
+def encode(path: str, key: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {key}\r\n\r\n".encode()
 
 
 async def drive(port: int, key: str, paths: list[str], rate: float, seconds: float,
@@ -121,13 +211,13 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
     for one (its wait counts in its latency). A request unanswered after ``timeout`` seconds
     counts as an error.
     """
+    requests = [encode(path, key) for path in paths]
     idle: asyncio.Queue[Connection] = asyncio.Queue()
     opened = 0
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     errors = 0
     total = int(rate * seconds)
-    loop = asyncio.get_running_loop()
 
     async def connection() -> Connection:
         nonlocal opened
@@ -142,34 +232,34 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
         try:
             async with asyncio.timeout(timeout):
                 conn = await connection()
-                status = await conn.get(paths[index % len(paths)], key)
-            latencies.append(loop.time() - scheduled)
+                status = await conn.get(requests[index % len(requests)])
+            latencies.append(clock() - scheduled)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             if status != 200:
                 errors += 1
             idle.put_nowait(conn)
-        except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as exc:
+        except (OSError, ValueError, TimeoutError) as exc:
             errors += 1
             if isinstance(exc, TimeoutError):  # censored: counts in the percentiles as timeout
                 latencies.append(timeout)
             kind = type(exc).__name__
             statuses[kind] = statuses.get(kind, 0) + 1
             if conn is not None:
-                conn.writer.close()
+                conn.close()
                 opened -= 1
 
-    start = loop.time() + 0.2
+    start = clock() + 0.2
     tasks = []
     for index in range(total):
         scheduled = start + index / rate
-        delay = scheduled - loop.time()
+        delay = scheduled - clock()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(index, scheduled)))
-    sent_in = loop.time() - start
+    sent_in = clock() - start
     await asyncio.gather(*tasks)
     while not idle.empty():
-        idle.get_nowait().writer.close()
+        idle.get_nowait().close()
     latencies.sort()
 
     def pct(q: float) -> float | None:
@@ -194,18 +284,18 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
 async def sequential(port: int, key: str, paths: list[str], n: int = 300) -> dict:
     """One request at a time: the floor of the latency (service time + loopback)."""
     conn = await Connection.open(port)
-    loop = asyncio.get_running_loop()
     out = {}
     for label, batch in (("predict", paths[:n]), ("bad_request", ["/predict?amt=1"] * n)):
         times = []
         for path in batch:
-            begin = loop.time()
-            await conn.get(path, key)
-            times.append(loop.time() - begin)
+            request = encode(path, key)
+            begin = clock()
+            await conn.get(request)
+            times.append(clock() - begin)
         times.sort()
         out[label] = {"p50_ms": round(times[len(times) // 2] * 1000, 2),
                       "p99_ms": round(times[int(len(times) * 0.99)] * 1000, 2)}  # fmt: skip
-    conn.writer.close()
+    conn.close()
     return out
 
 
@@ -213,19 +303,19 @@ async def capacity(port: int, key: str, paths: list[str], clients: int = 4,
                    seconds: float = 5.0) -> float:
     """Closed loop: ``clients`` connections each sending its next request on an answer;
     the requests per second the server sustains."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
+    end = clock() + seconds
     done = 0
 
     async def client(offset: int) -> None:
         nonlocal done
         conn = await Connection.open(port)
-        index = offset
-        while loop.time() < end:
-            await conn.get(paths[index % len(paths)], key)
-            index += clients
+        requests = [encode(path, key) for path in paths[offset::clients]]
+        index = 0
+        while clock() < end:
+            await conn.get(requests[index % len(requests)])
+            index += 1
             done += 1
-        conn.writer.close()
+        conn.close()
 
     await asyncio.gather(*(client(i) for i in range(clients)))
     return round(done / seconds, 1)
@@ -237,10 +327,12 @@ def _ms(value: float | None) -> str:
 
 def print_table(results: list[dict], floor: dict) -> None:
     print(f"{'rate/s':>7} {'sent':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>9} {'errors':>7}")  # fmt: skip
+          f"{'max ms':>9} {'errors':>7} {'server CPU/req':>15} {'client CPU/req':>15}")  # fmt: skip
     for r in results:
         print(f"{r['rate']:>7.0f} {r['requests']:>6} {_ms(r['p50_ms']):>8} {_ms(r['p90_ms']):>8} "
-              f"{_ms(r['p99_ms']):>8} {_ms(r['max_ms']):>9} {r['errors']:>7}")  # fmt: skip
+              f"{_ms(r['p99_ms']):>8} {_ms(r['max_ms']):>9} {r['errors']:>7} "
+              f"{r['server_cpu_us_per_request']:>12} µs "
+              f"{r['client_cpu_us_per_request']:>12} µs")  # fmt: skip
     print("one request at a time: " + ", ".join(
         f"{k} p50 {v['p50_ms']} ms p99 {v['p99_ms']} ms"
         for k, v in floor.items() if isinstance(v, dict)))
@@ -254,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--customers", type=int, default=60)
     parser.add_argument("--workers", type=int, default=1, help="serve --workers")
+    parser.add_argument("--workspace", type=Path, default=None,
+                        help="reuse this trained workspace (made by an earlier run's "
+                             "tests.api.trained.train_active_detector) instead of training")
     args = parser.parse_args(argv)
 
     from fraudpipe.api.keys import ensure_api_key
@@ -262,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="fraudpipe-bench-api-") as tmp:
         root = Path(tmp) / "ws"
         t0 = time.perf_counter()
-        paths = prepare_workspace(root, args.customers)
+        paths = prepare_workspace(root, args.customers, args.workspace)
         print(f"trained and activated a detector in {time.perf_counter() - t0:.1f} s; "
               f"{len(paths)} distinct requests")  # fmt: skip
         key = ensure_api_key(get_workspace(root))
@@ -270,14 +365,15 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(root, port, args.workers)
         try:
             # warm up: the first request loads the model
-            asyncio.run(drive(port, key, paths, rate=50, seconds=1))
-            floor = asyncio.run(sequential(port, key, paths))
-            floor["capacity_rps"] = asyncio.run(capacity(port, key, paths[1000:]))
+            run(drive(port, key, paths, rate=50, seconds=1))
+            floor = run(sequential(port, key, paths))
+            floor["capacity_rps"] = run(capacity(port, key, paths[1000:]))
             load_before = os.getloadavg()
-            results = [asyncio.run(drive(port, key, paths, rate, args.seconds))
+            pids = process_tree(server.pid)
+            results = [measured(pids, drive(port, key, paths, rate, args.seconds))
                        for rate in args.rates]  # fmt: skip
             # the same schedule with requests refused before scoring: the HTTP stack alone
-            reference = [asyncio.run(drive(port, key, ["/predict?amt=1"], rate, 5))
+            reference = [measured(pids, drive(port, key, ["/predict?amt=1"], rate, 5))
                          for rate in args.rates]  # fmt: skip
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -286,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     print("reference, 400 answers without scoring (5 s each):")
     for r in reference:
         print(f"  {r['rate']:>5.0f}/s  p50 {_ms(r['p50_ms'])} ms  p99 {_ms(r['p99_ms'])} ms  "
-              f"timeouts {r['statuses'].get('TimeoutError', 0)}")
+              f"timeouts {r['statuses'].get('TimeoutError', 0)}  "
+              f"server CPU {r['server_cpu_us_per_request']} µs/request")
     print(f"load average before / after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} CPUs")
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
