@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES, NUMERIC_VARIABLES
 
@@ -285,14 +286,14 @@ def _code_map(vocabulary: tuple[str, ...]) -> dict[str, float]:
 def category_codes(values: np.ndarray, vocabulary: list[str]) -> np.ndarray:
     """Codes of ``values`` in ``vocabulary`` as floats; unknown or empty values are NaN.
 
-    A few values (realtime) are looked up in a dict; many (batch) go through pandas.
+    A few values (realtime) are looked up in a dict; many (batch) in one Arrow hash lookup.
     """
     if len(values) <= 64:
         lookup = _code_map(tuple(vocabulary))
         return np.array([lookup.get(v, np.nan) for v in values], dtype=float)
-    codes = pd.Categorical(values, categories=vocabulary).codes.astype(float)
-    codes[codes < 0] = np.nan
-    return codes
+    found = pc.index_in(pa.array(values, type=pa.string(), from_pandas=True),
+                        value_set=pa.array(vocabulary, type=pa.string()))
+    return found.to_numpy(zero_copy_only=False).astype(float)
 
 
 def amount_to_category(

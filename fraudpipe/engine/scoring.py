@@ -222,13 +222,7 @@ def base_from_snapshot(
         return np.where(known, values[pos], empty)
 
     bands = snapshot.older_bands(uniques)[codes, time_band(ts)]
-    table = snapshot.categories.set_index(["key", "category"])[list(CATEGORY_STATS)]
-    wanted = pd.MultiIndex.from_arrays(
-        [keys, pd.Series(categories, dtype=object).fillna("").str.strip().to_numpy()])
-    found = table.index.get_indexer(wanted)
-    values = np.vstack([np.zeros((1, len(CATEGORY_STATS)), dtype=np.int64),
-                        table.to_numpy(dtype=np.int64)])
-    stats = values[found + 1]
+    stats = _category_stats(snapshot.categories, uniques, codes, categories)
     return CardBase(
         column("older_count", 0).astype(np.int64), column("older_sum", 0).astype(np.int64),
         column("last_ts", np.nan).astype(float), column("last_cents", np.nan).astype(float),
@@ -236,6 +230,37 @@ def base_from_snapshot(
         cat_count=stats[:, 0], cat_sum=stats[:, 1], cat_sumsq=stats[:, 2],
         cat_log_sum=stats[:, 3], cat_log_sumsq=stats[:, 4], band_count=bands,
     )
+
+
+def _category_stats(
+    table: pd.DataFrame, uniques: np.ndarray, codes: np.ndarray, categories: np.ndarray
+) -> np.ndarray:
+    """(rows, CATEGORY_STATS) older sums of each row's card in the row's category.
+
+    Cards and categories become integer codes and one composite key is looked up with
+    ``searchsorted``: much faster than a two-level pandas index on a big batch.
+    """
+    rows = np.zeros((len(codes), len(CATEGORY_STATS)), dtype=np.int64)
+    if len(table) == 0:
+        return rows
+    card_of_row = pd.Index(uniques, dtype=object).get_indexer(table["key"].to_numpy(dtype=object))
+    table = table[card_of_row >= 0]
+    card_of_row = card_of_row[card_of_row >= 0]
+    row_names = pc.utf8_trim_whitespace(pa.array(categories, type=pa.string(), from_pandas=True))
+    names, vocabulary = pd.factorize(np.concatenate([
+        table["category"].to_numpy(dtype=object),
+        row_names.fill_null("").to_numpy(zero_copy_only=False).astype(object)]))
+    width = len(vocabulary) + 1
+    table_key = card_of_row.astype(np.int64) * width + names[:len(table)]
+    row_key = codes.astype(np.int64) * width + names[len(table):]
+    order = np.argsort(table_key, kind="stable")
+    sorted_key = table_key[order]
+    values = table[list(CATEGORY_STATS)].to_numpy(dtype=np.int64)[order]
+    at = np.minimum(np.searchsorted(sorted_key, row_key), max(len(sorted_key) - 1, 0))
+    hit = len(sorted_key) > 0
+    found = hit & (sorted_key[at] == row_key) if hit else np.zeros(len(row_key), bool)
+    rows[found] = values[at[found]]
+    return rows
 
 
 def score_batch(
