@@ -31,6 +31,7 @@ from stepfunctions.steps import (
     Task,
     Wait,
 )
+from stepfunctions.steps.states import State
 
 __all__ = [
     "ASL_PATH",
@@ -194,6 +195,28 @@ def _wait(name: str, poll_key: str) -> Wait:
     return Wait(name, seconds_path=f"$.poll_seconds.{poll_key}")
 
 
+def _poll_loop(
+    start: State,
+    wait_name: str,
+    poll_key: str,
+    check: Task,
+    choice_name: str,
+    running: ChoiceRule,
+    failed: Fail,
+) -> Choice:
+    """``start`` → Wait (``poll_seconds.<poll_key>``) → ``check`` → Choice: while ``running``
+    wait again, otherwise ``failed``. Returns the Choice; the caller adds the success branch
+    (it leads to a state built later)."""
+    wait = _wait(wait_name, poll_key)
+    done = Choice(choice_name)
+    start.next(wait)
+    wait.next(check)
+    check.next(done)
+    done.add_choice(running, wait)
+    done.default_choice(failed)
+    return done
+
+
 def build_graph() -> Graph:
     """The whole pipeline as an SDK graph (see shared/DESIGN.md for the story it tells)."""
     succeeded = Succeed("PipelineSucceeded", comment="Batch scored; review loop handled.")
@@ -202,10 +225,15 @@ def build_graph() -> Graph:
     start_crawler = _task(
         "StartCrawler", "start_crawler", "$.crawl", comment="Crawl the raw CSVs into the catalog."
     )
-    wait_crawler = _wait("WaitForCrawler", "crawler")
-    get_crawler = _task("GetCrawlerStatus", "get_crawler_status", "$.crawl")
-    crawler_done = Choice("CrawlerFinished?")
-    crawler_failed = _fail_after_poll("CrawlerFailed", "crawl", "$.crawl")
+    crawler_done = _poll_loop(
+        start_crawler,
+        "WaitForCrawler",
+        "crawler",
+        _task("GetCrawlerStatus", "get_crawler_status", "$.crawl"),
+        "CrawlerFinished?",
+        running=ChoiceRule.StringEquals("$.crawl.state", "RUNNING"),
+        failed=_fail_after_poll("CrawlerFailed", "crawl", "$.crawl"),
+    )
 
     # --- ETL ---------------------------------------------------------------------------------
     start_etl = _task(
@@ -214,10 +242,15 @@ def build_graph() -> Graph:
         "$.etl",
         comment="Transform raw rows into training, test and batch files.",
     )
-    wait_etl = _wait("WaitForEtl", "etl")
-    get_etl = _task("GetEtlStatus", "get_etl_status", "$.etl")
-    etl_done = Choice("EtlFinished?")
-    etl_failed = _fail_after_poll("EtlFailed", "ETL job", "$.etl")
+    etl_done = _poll_loop(
+        start_etl,
+        "WaitForEtl",
+        "etl",
+        _task("GetEtlStatus", "get_etl_status", "$.etl"),
+        "EtlFinished?",
+        running=ChoiceRule.StringEquals("$.etl.status", "RUNNING"),
+        failed=_fail_after_poll("EtlFailed", "ETL job", "$.etl"),
+    )
 
     # --- training ----------------------------------------------------------------------------
     on_simultaneous = Choice(
@@ -250,10 +283,15 @@ def build_graph() -> Graph:
         "SkippedTrainingAlreadyRunning",
         comment="Graceful end: another training of this model is running.",
     )
-    wait_training = _wait("WaitForTraining", "training")
-    get_training = _task("GetTrainingStatus", "get_training_status", "$.training")
-    training_done = Choice("TrainingFinished?")
-    training_failed = _fail_after_poll("TrainingFailed", "training", "$.training")
+    training_done = _poll_loop(
+        create_version,
+        "WaitForTraining",
+        "training",
+        _task("GetTrainingStatus", "get_training_status", "$.training"),
+        "TrainingFinished?",
+        running=ChoiceRule.StringEquals("$.training.status", "TRAINING_IN_PROGRESS"),
+        failed=_fail_after_poll("TrainingFailed", "training", "$.training"),
+    )
 
     # --- gate, deploy, batch -----------------------------------------------------------------
     quality_gate = _task(
@@ -264,10 +302,15 @@ def build_graph() -> Graph:
     )
     deploy = _task("DeployDetectorVersion", "deploy_detector_version", "$.detector")
     start_batch = _task("StartBatchPrediction", "start_batch_prediction", "$.batch")
-    wait_batch = _wait("WaitForBatch", "batch")
-    get_batch = _task("GetBatchStatus", "get_batch_status", "$.batch")
-    batch_done = Choice("BatchFinished?")
-    batch_failed = _fail_after_poll("BatchFailed", "batch prediction", "$.batch")
+    batch_done = _poll_loop(
+        start_batch,
+        "WaitForBatch",
+        "batch",
+        _task("GetBatchStatus", "get_batch_status", "$.batch"),
+        "BatchFinished?",
+        running=ChoiceRule.StringEquals("$.batch.status", "IN_PROGRESS"),
+        failed=_fail_after_poll("BatchFailed", "batch prediction", "$.batch"),
+    )
 
     # --- human review ------------------------------------------------------------------------
     review_needed = Choice("ReviewNeeded?", comment="Review enabled and scores in the band.")
@@ -295,45 +338,20 @@ def build_graph() -> Graph:
     )
 
     # --- wiring ------------------------------------------------------------------------------
-    start_crawler.next(wait_crawler)
-    wait_crawler.next(get_crawler)
-    get_crawler.next(crawler_done)
-    crawler_done.add_choice(ChoiceRule.StringEquals("$.crawl.state", "RUNNING"), wait_crawler)
     crawler_done.add_choice(ChoiceRule.StringEquals("$.crawl.last_crawl", "SUCCEEDED"), start_etl)
-    crawler_done.default_choice(crawler_failed)
-
-    start_etl.next(wait_etl)
-    wait_etl.next(get_etl)
-    get_etl.next(etl_done)
-    etl_done.add_choice(ChoiceRule.StringEquals("$.etl.status", "RUNNING"), wait_etl)
     etl_done.add_choice(ChoiceRule.StringEquals("$.etl.status", "SUCCEEDED"), create_version)
-    etl_done.default_choice(etl_failed)
-
-    create_version.next(wait_training)
     on_simultaneous.add_choice(
         ChoiceRule.StringEquals("$.on_simultaneous_training", "wait"), wait_running
     )
     on_simultaneous.default_choice(already_running)
     wait_running.next(create_version)
     already_running.next(skipped)
-    wait_training.next(get_training)
-    get_training.next(training_done)
-    training_done.add_choice(
-        ChoiceRule.StringEquals("$.training.status", "TRAINING_IN_PROGRESS"), wait_training
-    )
     training_done.add_choice(
         ChoiceRule.StringEquals("$.training.status", "TRAINING_COMPLETE"), quality_gate
     )
-    training_done.default_choice(training_failed)
-
     quality_gate.next(deploy)
     deploy.next(start_batch)
-    start_batch.next(wait_batch)
-    wait_batch.next(get_batch)
-    get_batch.next(batch_done)
-    batch_done.add_choice(ChoiceRule.StringEquals("$.batch.status", "IN_PROGRESS"), wait_batch)
     batch_done.add_choice(ChoiceRule.StringEquals("$.batch.status", "COMPLETE"), review_needed)
-    batch_done.default_choice(batch_failed)
 
     review_needed.add_choice(
         ChoiceRule.And(
