@@ -30,10 +30,21 @@ FROM (
 ) AS ranked
 WHERE pick = 1;
 
--- name: duplicates
+-- Duplicates are found in two steps: group the ids' hashes (8-byte keys, cheap), then group
+-- only the ids whose hash repeats. A hash collision only adds a candidate; the second step
+-- is exact, so the result is the same as grouping every id.
+-- name: repeated_hashes  materialize
+SELECT hash(trans_num) AS id_hash
+FROM raw_rows
+WHERE trans_num IS NOT NULL AND NOT bad_encoding AND NOT malformed
+GROUP BY hash(trans_num)
+HAVING COUNT(*) > 1;
+
+-- name: duplicates  materialize
 SELECT trans_num, MIN(file_order * 10000000000 + row_number) AS keep_key
 FROM raw_rows
 WHERE trans_num IS NOT NULL AND NOT bad_encoding AND NOT malformed
+  AND hash(trans_num) IN (SELECT id_hash FROM repeated_hashes)
 GROUP BY trans_num
 HAVING COUNT(*) > 1;
 
@@ -118,16 +129,23 @@ ORDER BY k.event_ts, k.file_order, k.row_number;
 -- name: batch_picks
 SELECT file_order, row_number
 FROM (
-    SELECT file_order, row_number, event_label,
-           ROW_NUMBER() OVER (PARTITION BY event_label
-                              ORDER BY (row_number * 2654435761 + file_order * 40503
-                                        + {{batch_seed}} * 2246822519) % 4294967291,
-                                       file_order, row_number) AS pick
+    SELECT file_order, row_number
     FROM routed
-    WHERE route = 'test'
-) AS drawn
-WHERE (event_label = 'fraud' AND pick <= {{fraud_samples}})
-   OR (event_label = 'legit' AND pick <= {{legit_samples}});
+    WHERE route = 'test' AND event_label = 'fraud'
+    ORDER BY (row_number * 2654435761 + file_order * 40503
+              + {{batch_seed}} * 2246822519) % 4294967291, file_order, row_number
+    LIMIT {{fraud_samples}}
+) AS fraud_picks
+UNION ALL
+SELECT file_order, row_number
+FROM (
+    SELECT file_order, row_number
+    FROM routed
+    WHERE route = 'test' AND event_label = 'legit'
+    ORDER BY (row_number * 2654435761 + file_order * 40503
+              + {{batch_seed}} * 2246822519) % 4294967291, file_order, row_number
+    LIMIT {{legit_samples}}
+) AS legit_picks;
 
 -- name: batch_sample  output
 SELECT r.cc_num, r.merchant, r.category, r.amt, r.first, r.last, r.gender, r.street, r.city,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError, EtlError
@@ -61,22 +63,24 @@ def _load_labels(con: duckdb.DuckDBPyConnection, labels_path: str | None) -> Non
         f"FROM read_csv({_literal(str(path))}, header = true, all_varchar = true)")
 
 
-def _write(con: duckdb.DuckDBPyConnection, sql: str, raw: RawRows, path: Path) -> int:
-    """Run output statement ``sql`` and write its rows as CSV with a header, atomically.
+def _result(con: duckdb.DuckDBPyConnection, sql: str, raw: RawRows) -> pa.Table:
+    """The rows of output statement ``sql``, pass-through values gathered from Arrow.
 
-    The raw pass-through columns are gathered from Arrow after DuckDB chose and ordered the
-    rows (``fraudpipe.etl.late``); pyarrow writes the file. Returns the row count.
+    DuckDB only chooses and orders the rows (``fraudpipe.etl.late``); the raw values never
+    travel through it.
     """
     plan = plan_late(sql, raw.bases)
     if plan is None:
-        table = con.sql(sql).to_arrow_table()
-    else:
-        table = assemble(plan, con.sql(plan.sql).to_arrow_table(), raw)
+        return con.sql(sql).to_arrow_table()
+    return assemble(plan, con.sql(plan.sql).to_arrow_table(), raw)
+
+
+def _write_csv(table: pa.Table, path: Path) -> None:
+    """CSV with a header, written to a temporary name and renamed (readers never see half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     pacsv.write_csv(table, tmp)
     os.replace(tmp, path)
-    return table.num_rows
 
 
 def _params(params: EtlParams, columns: list[str]) -> dict[str, str]:
@@ -155,23 +159,31 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
     outputs = {"training": "training", "test": "test", f"batch_{mode}": "batch",
                "quarantine": "quarantine"}
     results: dict[str, Any] = {}
-    for statement in load_statements():
-        sql = render(statement.sql, values)
-        if statement.name in outputs:
-            name = outputs[statement.name]
-            say(f"writing {name}")
-            results[f"{name}_rows"] = _write(con, sql, raw, Path(params["outputs"][name]))
-        elif "output" not in statement.flags:  # (the other batch mode's file is not made)
-            kind = "TABLE" if "materialize" in statement.flags else "VIEW"
-            con.execute(f"CREATE TEMP {kind} {statement.name} AS {sql}")
-            if statement.name == "cutoffs":
-                _check_cutoffs(con, values["test_file"])
-            elif statement.name in ("counts", "reasons", "cutoff_values"):
-                cursor = con.execute(f"SELECT * FROM {statement.name}")
-                keys = [d[0] for d in cursor.description]
-                results[statement.name] = [dict(zip(keys, row, strict=True))
-                                           for row in cursor.fetchall()]
-        stages.done(statement.name)
+    writes: list[Future[None]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-write") as writer:
+        for statement in load_statements():
+            sql = render(statement.sql, values)
+            if statement.name in outputs:
+                name = outputs[statement.name]
+                say(f"writing {name}")
+                table = _result(con, sql, raw)
+                results[f"{name}_rows"] = table.num_rows
+                # written while DuckDB runs the next statements (pyarrow releases the GIL)
+                writes.append(writer.submit(_write_csv, table, Path(params["outputs"][name])))
+            elif "output" not in statement.flags:  # (the other batch mode's file is not made)
+                kind = "TABLE" if "materialize" in statement.flags else "VIEW"
+                con.execute(f"CREATE TEMP {kind} {statement.name} AS {sql}")
+                if statement.name == "cutoffs":
+                    _check_cutoffs(con, values["test_file"])
+                elif statement.name in ("counts", "reasons", "cutoff_values"):
+                    cursor = con.execute(f"SELECT * FROM {statement.name}")
+                    keys = [d[0] for d in cursor.description]
+                    results[statement.name] = [dict(zip(keys, row, strict=True))
+                                               for row in cursor.fetchall()]
+            stages.done(statement.name)
+        for write in writes:
+            write.result()
+        stages.done("write_wait")
     return results
 
 

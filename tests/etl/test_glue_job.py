@@ -24,10 +24,12 @@ from glue.etl_job import (
 def test_sql_file_holds_the_statements_in_order() -> None:
     statements = load_statements()
     names = [s.name for s in statements]
-    assert names[:3] == ["latest_labels", "duplicates", "classified"]
+    assert names[:5] == ["latest_labels", "repeated_hashes", "duplicates", "parsed",
+                         "classified"]
     outputs = {s.name for s in statements if "output" in s.flags}
     assert outputs == {"training", "test", "batch_full", "batch_sample", "quarantine"}
-    assert {s.name for s in statements if "materialize" in s.flags} == {"cutoffs", "routed"}
+    assert {s.name for s in statements if "materialize" in s.flags} == {
+        "repeated_hashes", "duplicates", "cutoffs", "routed"}
     assert all(not s.sql.rstrip().endswith(";") for s in statements)
     assert set(OUTPUTS) == {"training", "test", "batch", "quarantine"}
 

@@ -32,9 +32,13 @@ def _spoil(raw: Path) -> None:
     set_field(train, 33, "job", "  Chef, pastry  ")  # values pass through untouched
     duplicate = read(train).iloc[30]["trans_num"]
     set_field(test, 7, "trans_num", duplicate)
+    set_field(test, 30, "amt", "1e999")  # still data row 30 after the blank line below
     spoil_bytes(test, 11, lambda line: line.replace(b"fraud_", b"fraud_\xe9", 1))
     spoil_bytes(test, 15, lambda line: line + b",extra")
     spoil_bytes(test, 19, lambda line: line.rsplit(b",", 2)[0])
+    lines = test.read_bytes().split(b"\n")
+    lines.insert(25, b"")  # a blank line is no row: later rows keep their numbers
+    test.write_bytes(b"\n".join(lines))
 
 
 def test_spark_job_equals_duckdb(tmp_path: Path) -> None:
@@ -65,10 +69,12 @@ def test_spark_job_equals_duckdb(tmp_path: Path) -> None:
     key = ["source_file", "row_number", "reason"]
     ours, theirs = read(duck["quarantine"]), read(spark_dir / "quarantine.csv")
     assert ours[key].values.tolist() == theirs[key].values.tolist()
+    amounts = ours[ours["reason"] == "unparseable amount"][["source_file", "row_number"]]
+    assert sorted(amounts.values.tolist()) == [["fraudTest.csv", "30"], ["fraudTrain.csv", "3"]]
     assert sorted(ours["reason"]) == sorted([
-        "unparseable amount", "negative amount", "unparseable timestamp", "missing label",
-        "unknown label", "duplicate trans_num", "invalid UTF-8", "malformed CSV row",
-        "malformed CSV row"])
+        "unparseable amount", "unparseable amount", "negative amount", "unparseable timestamp",
+        "missing label", "unknown label", "duplicate trans_num", "invalid UTF-8",
+        "malformed CSV row", "malformed CSV row"])
     spark_summary = json.loads((spark_dir / "counts.json").read_text())
     for field in ("counts", "output_rows", "quarantine_reasons", "cutoffs"):
         assert spark_summary[field] == duck_summary[field], field
