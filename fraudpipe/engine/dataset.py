@@ -27,6 +27,7 @@ __all__ = [
     "EventFrame",
     "parse_events",
     "read_csv_strings",
+    "read_csv_table",
 ]
 
 #: The 14 event variables of the ETL files, in file order (docs/contracts.md).
@@ -41,8 +42,8 @@ CATEGORICAL_VARIABLES = ["category", "gender", "state"]
 LABELS = {"fraud": 1, "legit": 0}
 
 
-def read_csv_strings(path: Path) -> pd.DataFrame:
-    """Every column of a CSV as strings (empty cells stay empty strings, never NaN)."""
+def read_csv_table(path: Path) -> pa.Table:
+    """Every column of a CSV as Arrow strings (empty cells stay empty strings, never null)."""
     if not path.exists():
         raise DataValidationError(f"event file {path} does not exist")
     try:
@@ -50,7 +51,7 @@ def read_csv_strings(path: Path) -> pd.DataFrame:
             header = next(csv.reader([handle.readline()]), [])
         if not header or header == [""]:
             raise DataValidationError(f"event file {path} is empty (no header row)")
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             path,
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
@@ -60,7 +61,11 @@ def read_csv_strings(path: Path) -> pd.DataFrame:
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise DataValidationError(f"event file {path} is not a readable CSV: {exc}") from exc
-    return table.to_pandas()
+
+
+def read_csv_strings(path: Path) -> pd.DataFrame:
+    """Every column of a CSV as strings (empty cells stay empty strings, never NaN)."""
+    return read_csv_table(path).to_pandas()
 
 
 @dataclass

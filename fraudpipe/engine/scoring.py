@@ -33,6 +33,7 @@ from fraudpipe.engine.dataset import (
     NUMERIC_VARIABLES,
     parse_events,
     read_csv_strings,
+    read_csv_table,
 )
 from fraudpipe.engine.entities import CATEGORY_STATS, Snapshot, entity_keys
 from fraudpipe.engine.features import CardBase, time_band, to_cents
@@ -77,6 +78,16 @@ class Detector:
         self, frame: pd.DataFrame, name: str, history: pd.DataFrame | None = None
     ) -> pd.DataFrame:
         """The batch output frame for ``frame`` (input columns + the four output columns)."""
+        out = frame.copy()
+        for column, values in self.score_columns(frame, name, history).items():
+            out[column] = values
+        return out
+
+    def score_columns(
+        self, frame: pd.DataFrame, name: str, history: pd.DataFrame | None = None
+    ) -> dict[str, np.ndarray]:
+        """The four output columns (MODEL_SCORES, OUTCOMES, RULE_RESULTS, STATUS) of ``frame``,
+        which needs only the columns of :meth:`input_columns`."""
         events = parse_events(frame, name, entity_column="ENTITY_ID")
         ok = pd.isna(events.error)
         n = len(frame)
@@ -92,12 +103,18 @@ class Detector:
         numbers = {c: events.numeric[c] for c in NUMERIC_VARIABLES}
         hits = self.rules.matches(self.rule_variables(strings, numbers, scores), n)
         hits[:, ~ok] = False
-        out = frame.copy()
-        out["MODEL_SCORES"] = _scores_json(scores, ok).to_numpy()
-        out["OUTCOMES"], out["RULE_RESULTS"] = self._rule_json(hits)
-        out.loc[~ok, ["MODEL_SCORES", "OUTCOMES", "RULE_RESULTS"]] = ["{}", "[]", "{}"]
-        out["STATUS"] = np.where(ok, "SUCCESS", events.error.astype(str))
-        return out
+        model_scores = np.array(_scores_json(scores, ok).to_numpy(), dtype=object)
+        outcomes, results = self._rule_json(hits)
+        model_scores[~ok], outcomes[~ok], results[~ok] = "{}", "[]", "{}"
+        status = np.where(ok, "SUCCESS", events.error.astype(str)).astype(object)
+        return {"MODEL_SCORES": model_scores, "OUTCOMES": outcomes, "RULE_RESULTS": results,
+                "STATUS": status}
+
+    def input_columns(self, available: list[str]) -> list[str]:
+        """The columns of a batch file that scoring reads (the others are only passed on)."""
+        wanted = {"EVENT_TIMESTAMP", "ENTITY_ID", "EVENT_ID", "cc_num", *NUMERIC_VARIABLES,
+                  *CATEGORICAL_VARIABLES, *self.rules.used_variables}
+        return [c for c in available if c in wanted]
 
     def raw_margins(self, frame: pd.DataFrame, history: pd.DataFrame | None = None
                     ) -> np.ndarray:
@@ -267,17 +284,20 @@ def score_batch(
     detector: Detector, input_path: Path, output_path: Path, history_path: Path | None = None
 ) -> dict[str, Any]:
     """Score a batch file into ``output_path``; one row out per row in."""
-    frame = read_csv_strings(input_path)
-    if len(frame) == 0:
+    table = read_csv_table(input_path)
+    if table.num_rows == 0:
         raise DataValidationError(f"batch file {input_path.name} has no rows")
+    # only the columns scoring reads become pandas; the others go from Arrow to Arrow
+    frame = table.select(detector.input_columns(table.column_names)).to_pandas()
     history = read_csv_strings(history_path) if history_path is not None else None
-    out = detector.score_frame(frame, f"batch file {input_path.name}", history)
+    columns = detector.score_columns(frame, f"batch file {input_path.name}", history)
+    for name, values in columns.items():
+        table = table.append_column(name, pa.array(values, type=pa.string()))
     output_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = output_path.with_name(f".{output_path.name}.tmp")
-    table = pa.Table.from_pandas(out, preserve_index=False)
-    table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
     pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
     tmp.replace(output_path)
+    out = pd.DataFrame({"OUTCOMES": columns["OUTCOMES"], "STATUS": columns["STATUS"]})
     counts: dict[str, int] = {}
     for text, n in pd.Series(out["OUTCOMES"]).value_counts().items():
         for outcome in json.loads(str(text)):
