@@ -105,11 +105,11 @@ def _state_seconds(session: object, arn: str) -> dict[str, float]:
 def _predict(tmp: Path, row: dict[str, str]) -> dict[str, float | int]:
     """A fresh predict container: first request, then warm requests, against the S3 registry."""
     from fraudpipe.engine import BuiltinEngine
-    from fraudpipe.engine.backends import _client
+    from fraudpipe.engine.backends import aws_client
     from fraudpipe.workspace import get_workspace
 
     os.environ["FRAUDPIPE_DETECTOR_TTL"] = "10"
-    requests = _S3Requests(_client("s3"))
+    requests = _S3Requests(aws_client("s3"))
     engine = BuiltinEngine(get_workspace(tmp / "predict-container"))
     variables = {k: row[k] for k in ("amt", "category", "merchant", "city_pop", "gender",
                                      "state", "zip", "job")}
@@ -142,7 +142,7 @@ def _lifecycle() -> dict[str, object]:
     from deploy.session import aws_session
     from deploy.stack import DeployRequest, deploy_stack, stack_names, teardown_stack
     from fraudpipe.data import generate_kaggle_frames
-    from fraudpipe.engine.backends import _client, reset_clients
+    from fraudpipe.engine.backends import aws_client, reset_clients
     from fraudpipe.local import moto_patches
     from tests.deploy.moto_cfn import extended_cloudformation
     from tests.deploy.moto_glue import glue_job_runs_run_the_etl
@@ -178,7 +178,7 @@ def _lifecycle() -> dict[str, object]:
             s3.put_object(Bucket=outputs["DataBucketName"], Key=f"input/{name}",
                           Body=buffer.getvalue().encode())
         result["raw_rows"] = len(train) + len(test)
-        requests = _S3Requests(_client("s3"))
+        requests = _S3Requests(aws_client("s3"))
         run_input = {"min_auc": 0.5, "review": {"enabled": False},
                      "poll_seconds": {"crawler": 5, "etl": 10, "training": 1000, "batch": 200,
                                       "simultaneous_training": 60}}

@@ -7,7 +7,9 @@ be polled by a redriven execution. The job's state is a JSON file in the workspa
 atomically by the worker; a RUNNING job whose worker is gone reads as FAILED.
 
 ``FRAUDPIPE_JOB_MODE=thread`` runs jobs in a thread of the calling process instead (faster
-start, used by unit tests); the file protocol is the same.
+start, used by unit tests); the file protocol is the same. On AWS the engine's jobs run in a
+worker Lambda instead (:class:`fraudpipe.aws_jobs.LambdaJobs`, same interface, same
+:class:`JobRecord` stored in S3, a deadline in place of the process check).
 """
 
 from __future__ import annotations

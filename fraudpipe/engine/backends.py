@@ -22,8 +22,8 @@ from fraudpipe.engine.registry import Registry
 from fraudpipe.jobs import LocalJobs
 from fraudpipe.workspace import Workspace
 
-__all__ = ["REGISTRY_ENV", "TTL_ENV", "WORKER_ENV", "detector_ttl", "open_jobs",
-           "open_registry"]
+__all__ = ["REGISTRY_ENV", "TTL_ENV", "WORKER_ENV", "aws_client", "detector_ttl", "job_records",
+           "open_jobs", "open_registry", "registry_location", "reset_clients"]
 
 REGISTRY_ENV = "FRAUDPIPE_REGISTRY"
 WORKER_ENV = "FRAUDPIPE_WORKER_FUNCTION"
@@ -32,7 +32,7 @@ TTL_ENV = "FRAUDPIPE_DETECTOR_TTL"
 _clients: dict[str, Any] = {}
 
 
-def _client(service: str) -> Any:
+def aws_client(service: str) -> Any:
     """One boto3 client per service and process (built on first use, never at import)."""
     if service not in _clients:
         import boto3
@@ -63,7 +63,7 @@ def open_registry(workspace: Workspace, s3_client: Any = None) -> Any:
     from fraudpipe.engine.s3_registry import S3Registry
     from fraudpipe.s3_objects import S3Objects
 
-    return S3Registry(workspace, S3Objects.from_uri(location, s3_client or _client("s3")))
+    return S3Registry(workspace, S3Objects.from_uri(location, s3_client or aws_client("s3")))
 
 
 def open_jobs(workspace: Workspace, registry: Any, lambda_client: Any = None) -> Any:
@@ -80,7 +80,7 @@ def open_jobs(workspace: Workspace, registry: Any, lambda_client: Any = None) ->
     from fraudpipe.aws_jobs import LambdaJobs
 
     records = replace(objects, prefix=objects.key("jobs"))
-    return LambdaJobs(records, lambda_client or _client("lambda"), function)
+    return LambdaJobs(records, lambda_client or aws_client("lambda"), function)
 
 
 def job_records() -> Any:
@@ -90,7 +90,7 @@ def job_records() -> Any:
         raise ValueError(f"the engine worker needs {REGISTRY_ENV}=s3://... (the stack sets it)")
     from fraudpipe.s3_objects import S3Objects
 
-    return S3Objects.from_uri(location.rstrip("/") + "/jobs", _client("s3"))
+    return S3Objects.from_uri(location.rstrip("/") + "/jobs", aws_client("s3"))
 
 
 def detector_ttl() -> float:

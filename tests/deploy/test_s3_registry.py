@@ -271,3 +271,19 @@ def test_a_training_that_fails_in_the_worker_reads_error_with_the_reason(
     record = engine.get_model_version(MODEL, "1.0")
     assert record["status"] == "ERROR"
     assert "train.csv" in record["statusReason"]  # the data error names the file
+
+
+def test_configuration_picks_the_backends(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from fraudpipe.jobs import LocalJobs
+
+    monkeypatch.delenv("FRAUDPIPE_REGISTRY", raising=False)
+    monkeypatch.delenv("FRAUDPIPE_WORKER_FUNCTION", raising=False)
+    local = BuiltinEngine(get_workspace(tmp_path / "local"))
+    assert type(local.registry) is Registry and isinstance(local.jobs, LocalJobs)
+    monkeypatch.setenv("FRAUDPIPE_WORKER_FUNCTION", WORKER)  # a worker cannot see local files
+    with pytest.raises(ValueError, match="needs an S3 registry"):
+        BuiltinEngine(get_workspace(tmp_path / "local"))
+    monkeypatch.setenv("FRAUDPIPE_REGISTRY", "/srv/registry")
+    with pytest.raises(ValueError, match="FRAUDPIPE_REGISTRY must be 'local' or an s3:// URI"):
+        BuiltinEngine(get_workspace(tmp_path / "local"))
