@@ -8,7 +8,7 @@ quarantines them with a reason and their row number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -98,6 +98,9 @@ class RawRows:
     #: row-number order with none set aside (position = base + row_number - 1); else None
     bases: dict[int, int] | None = None
     pieces: tuple[_Piece, ...] = ()
+    #: rows read again from disk, per piece: row number -> all fields (one read per piece)
+    _fetched: dict[int, dict[int, list[str | None]]] = field(default_factory=dict,
+                                                              compare=False, repr=False)
 
     def values(self, name: str, positions: np.ndarray) -> pa.ChunkedArray:
         """Column ``name`` at ``positions`` (int64 positions in :attr:`table`)."""
@@ -112,11 +115,15 @@ class RawRows:
                                & (positions < piece.start + piece.table.num_rows)]
             if not len(inside):
                 continue
-            numbers = piece.table.column("row_number").take(pa.array(inside - piece.start))
-            rows = fetch_rows(piece.file.path, piece.file.columns, numbers.to_pylist())
+            numbers = piece.table.column("row_number").take(
+                pa.array(inside - piece.start)).to_pylist()
+            rows = self._fetched.setdefault(piece.start, {})
+            missing = [n for n in numbers if n not in rows]
+            if missing:
+                rows.update(fetch_rows(piece.file.path, piece.file.columns, missing))
             column = piece.file.columns.index(name) if name in piece.file.columns else None
-            patches.update({int(pos): None if column is None else rows[int(n)][column]
-                            for pos, n in zip(inside, numbers.to_pylist(), strict=True)})
+            patches.update({int(pos): None if column is None else rows[n][column]
+                            for pos, n in zip(inside, numbers, strict=True)})
         if not patches:
             return found
         merged = [patches.get(int(pos), value)
