@@ -115,15 +115,10 @@ def test_sigkill_during_training_then_redrive_succeeds(e2e_env, raw_dir):
     # WHEN it is listed, then redriven
     listed = CliRunner().invoke(app, ["executions", "list", "--json"])
     assert json.loads(listed.stdout)[0]["status"] == "ABORTED"
-    redrive = subprocess.run(
-        [sys.executable, "-m", "fraudpipe.cli", "redrive", name, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    # (in this process: what matters is that the process that started the run is gone)
+    redrive = CliRunner().invoke(app, ["redrive", name, "--json"])
     # THEN it succeeds as the same execution, without re-running what had succeeded
-    assert redrive.returncode == 0, redrive.stderr[-2000:]
+    assert redrive.exit_code == 0, redrive.output[-2000:]
     summary = json.loads(redrive.stdout.strip().splitlines()[-1])
     assert summary["status"] == "SUCCEEDED" and summary["redrive_count"] == 1
     record = json.loads((ws.executions_dir / name / "execution.json").read_text())
