@@ -111,22 +111,32 @@ def _find_lines(data: bytes | mmap.mmap, texts: list[str]) -> list[int]:
 
 def _parse(data: bytes | mmap.mmap, columns: list[str], include: list[str], name: str,
            check_utf8: bool) -> tuple[pa.Table, list[str]]:
+    """Parse; lines with the wrong number of fields are returned aside, as text.
+
+    Why twice at worst: pyarrow parses in parallel at full speed only without a row callback,
+    so a file is first read without one; only if it holds such a line (the read fails) is it
+    read again with the callback that sets those lines aside.
+    """
     rejected: list[str] = []
 
     def keep_aside(row: pacsv.InvalidRow) -> str:
         rejected.append(row.text)
         return "skip"
 
+    convert = pacsv.ConvertOptions(
+        include_columns=include, column_types={c: pa.string() for c in include},
+        check_utf8=check_utf8, null_values=[""], strings_can_be_null=True,
+        quoted_strings_can_be_null=False)
+    options = pacsv.ReadOptions(column_names=columns, skip_rows=1)
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=columns, skip_rows=1),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=keep_aside),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=include, column_types={c: pa.string() for c in include},
-                check_utf8=check_utf8,
-                null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False),
-        )
+        return pacsv.read_csv(pa.BufferReader(data), read_options=options,
+                              convert_options=convert), rejected
+    except pa.ArrowInvalid:
+        pass  # a line with the wrong number of fields (or worse): read again, setting aside
+    try:
+        table = pacsv.read_csv(pa.BufferReader(data), read_options=options,
+                               parse_options=pacsv.ParseOptions(invalid_row_handler=keep_aside),
+                               convert_options=convert)
     except pa.ArrowInvalid as exc:
         raise DataValidationError(f"input file {name} cannot be read as CSV: {exc}") from exc
     return table, rejected
