@@ -209,6 +209,9 @@ class S3Registry:
     def forget(self, *paths: Path) -> None:
         """Remove local copies of data files (``/tmp`` is small and reused by the container)."""
         for path in paths:
-            if self.workspace.root in path.parents:
-                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else \
-                    path.unlink(missing_ok=True)
+            if self.workspace.root not in path.parents:
+                continue  # a plain local path given as the URI: not ours to delete
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
