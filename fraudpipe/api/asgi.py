@@ -11,6 +11,7 @@ consistent across workers.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -41,8 +42,9 @@ def create() -> FastAPI:
 
 
 def warm_up(app: FastAPI) -> FastAPI:
-    """Prepare a serving process: the detector TTL (:data:`SERVE_DETECTOR_TTL`), then the
-    predictor built and the ACTIVE detector loaded before the port opens.
+    """Prepare a serving process: the detector TTL (:data:`SERVE_DETECTOR_TTL`), the
+    predictor built and the ACTIVE detector loaded before the port opens, and the objects
+    loaded so far frozen out of the garbage collector's work.
 
     Why: otherwise the first prediction of each process imports the engine and loads the
     model (seconds on a busy machine) while clients wait. Nothing here is required: without a
@@ -59,6 +61,11 @@ def warm_up(app: FastAPI) -> FastAPI:
             load(predictor.detector_id)
     except Exception as exc:  # a warm-up failure must not stop the server
         log.info("warm-up skipped: %s", exc)
+    # Everything loaded so far (framework, engine, model) lives as long as the process: move it
+    # out of the cyclic garbage collector's sight. A full collection over it took 0.1-0.3 s
+    # (160,000 objects), a stall every queued request would wait for.
+    gc.collect()
+    gc.freeze()
     return app
 
 
