@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +39,7 @@ from fraudpipe.engine.backends import reset_clients
 from fraudpipe.local import moto_patches
 from fraudpipe.review import factory as review_factory
 from tests.deploy.moto_cfn import extended_cloudformation
-from tests.deploy.moto_glue import glue_job_runs_run_the_etl
+from tests.deploy.moto_glue import RUNNER_ENV, glue_job_runs_run_the_etl
 from tests.deploy.moto_lambda import asynchronous_events
 
 STACK = "fp-test"
@@ -135,6 +136,8 @@ def _a2i_event(status: str) -> dict:
 
 
 def _wait(session: boto3.Session, name: str, timeout: float = 180) -> dict:
+    if os.environ.get(RUNNER_ENV) == "spark":  # a JVM start can take minutes on a busy machine
+        timeout = 900
     deadline = time.monotonic() + timeout
     while True:
         info = describe_execution(STACK, REGION, name, session=session)
