@@ -47,7 +47,7 @@ HISTORY_FEATURES = [
     # the card's own habits: this category, this time of day
     "cat_n_prev", "cat_share", "amt_to_cat_mean", "amt_cat_z", "lamt_cat_z", "band_share",
     # earlier unusual events of the card in the last 24 hours (an episode under way)
-    "novel_24h", "big_24h", "odd_hour_24h",
+    "novel_24h", "big_24h", "odd_hour_24h", "night_big_24h", "excess_24h",
 ]  # fmt: skip
 #: Times of day a card's habits are counted in: six 4-hour bands, the first 22:00-01:59.
 BANDS = 6
@@ -258,11 +258,17 @@ def _habit_features(
     novel = known & (cat_n == 0) & (n_prev >= 5)
     big = known & (a > 3 * np.where(cat_n > 0, cat_mean, np.nan) + 2000)
     odd = (band_n * 10 < n_prev) & (n_prev >= 10)
+    hour = (t // 3600) % 24
+    night_big = known & ((hour >= 22) | (hour < 4)) & (a > 2 * np.where(cat_n > 0, cat_mean,
+                                                                           np.nan))
+    lz = np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)), np.nan)
+    excess = np.rint(np.clip(np.nan_to_num(lz, nan=0.0), 0, 10) * 100).astype(np.int64)
     key = (c << 32) + t
     left = np.searchsorted(key, key - WINDOWS["24h"], side="right")
     idx = np.arange(len(t))
     counts = {}
-    for name, flag in (("novel_24h", novel), ("big_24h", big), ("odd_hour_24h", odd)):
+    for name, flag in (("novel_24h", novel), ("big_24h", big), ("odd_hour_24h", odd),
+                       ("night_big_24h", night_big), ("excess_24h", excess)):
         cs = np.zeros(len(t) + 1, dtype=np.int64)
         np.cumsum(flag, out=cs[1:])
         counts[name] = (cs[idx] - cs[left]).astype(float)
@@ -272,8 +278,7 @@ def _habit_features(
         "cat_share": np.where(known, cat_n / np.maximum(n_prev, 1) * seen, np.nan),
         "amt_to_cat_mean": np.where(known, a / cat_mean, np.nan),
         "amt_cat_z": np.where(known, (a - cat_mean) / np.sqrt(np.maximum(cat_var, 1.0)), np.nan),
-        "lamt_cat_z": np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)),
-                               np.nan),
+        "lamt_cat_z": lz,
         "band_share": band_n / np.maximum(n_prev, 1) * seen,
     }
 

@@ -97,3 +97,18 @@ def test_snapshot_card_state_equals_adding_the_events_one_by_one() -> None:
     assert from_snapshot.older_categories == state.older_categories
     assert from_snapshot.older_bands == state.older_bands
     assert from_snapshot.older_count == state.older_count
+
+
+def test_night_big_and_excess_count_earlier_unusual_night_spending() -> None:
+    # GIVEN a card paying ~20 in one category by day, then 100 at 23:00 twice, then 20 by day
+    day = T0 + np.arange(10) * 3600 * 24  # 12:00 on ten days
+    late = int(pd.Timestamp("2020-06-11T23:00:00Z").timestamp())
+    ts = np.concatenate([day, [late, late + 600, late + 13 * 3600]])
+    cents = np.array([2000] * 10 + [10_000, 10_000, 2000])
+    f = history_features(np.zeros(13, dtype=np.int64), ts, cents,
+                         category=np.zeros(13, dtype=np.int64))
+    # THEN the big night payments count only for the events after them, and so does their
+    # excess over the card's usual (log) amount
+    assert f["night_big_24h"].tolist() == [0] * 11 + [1, 2]
+    assert f["excess_24h"][:11].tolist() == [0] * 11
+    assert f["excess_24h"][12] > f["excess_24h"][11] > 0
