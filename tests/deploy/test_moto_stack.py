@@ -7,7 +7,8 @@ crawl, ETL (moto's job run executes the repository's ETL through the harness in
 ``tests/deploy/moto_glue.py``), training by the engine worker Lambda (invoked asynchronously,
 ``tests/deploy/moto_lambda.py``) with the registry in the bucket's ``registry/`` prefix, the
 quality gate, the detector version, batch scoring by the worker, the review decision, human
-loops in A2I (botocore's Stubber: moto has no A2I) and the verdicts becoming labels.
+loops in A2I (botocore's Stubber: moto has no A2I) and the verdicts becoming labels; then the
+deployed predict function, in a fresh container, scores with the version the run activated.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from fraudpipe.data import generate_kaggle_frames
 from fraudpipe.engine.backends import reset_clients
 from fraudpipe.local import moto_patches
 from fraudpipe.review import factory as review_factory
+from functions import predict as predict_function
+from tests.conftest import load_event
 from tests.deploy.moto_cfn import extended_cloudformation
 from tests.deploy.moto_glue import RUNNER_ENV, glue_job_runs_run_the_etl
 from tests.deploy.moto_lambda import asynchronous_events
@@ -253,6 +256,26 @@ def test_deploy_run_and_teardown_on_moto(aws: boto3.Session, tmp_path: Path,
     labels = s3.get_object(Bucket=names.data_bucket, Key="labels/labels.csv")["Body"].read()
     assert b",fraud," in labels
     assert [e["name"] for e in list_executions(STACK, REGION, session=aws)] == [name]
+
+    # WHEN the deployed predict function gets an API Gateway request in a fresh container
+    for key_, value in functions[f"{STACK}-predict"]["Environment"]["Variables"].items():
+        monkeypatch.setenv(key_, value)
+    container = tmp_path / "predict-container"
+    monkeypatch.setenv("FRAUDPIPE_HOME", str(container))
+    predict_function._predictor.cache_clear()
+    try:
+        answer = json.loads(lam.invoke(FunctionName=f"{STACK}-predict",
+                                       Payload=json.dumps(load_event("predict_proxy")))
+                            ["Payload"].read())
+    finally:
+        predict_function._predictor.cache_clear()
+
+    # THEN it scores with the detector version the execution activated, read from S3
+    assert answer["statusCode"] == 200, answer
+    body = json.loads(answer["body"])
+    assert body["detectorVersionId"] == "1" and 0 <= body["score"] <= 1000
+    assert (container / "registry-cache" / registry.removeprefix("registry/") /
+            "model.txt").exists()
 
     # WHEN teardown is not confirmed, nothing is touched
     with pytest.raises(StackOperationError, match="cancelled"):
