@@ -50,7 +50,6 @@ HAVING COUNT(*) > 1;
 
 -- name: parsed
 SELECT r.file_order, r.row_number, r.source_file, r.bad_encoding, r.malformed, r.trans_num,
-       trim(r.trans_num) AS event_id,
        TRY_CAST(r.trans_date_trans_time AS TIMESTAMP) AS event_ts,
        TRY_CAST(r.amt AS DOUBLE) AS amount,
        trim(r.is_fraud) AS label_code
@@ -64,7 +63,10 @@ SELECT p.file_order, p.row_number, p.source_file, p.event_ts,
        CASE
            WHEN p.bad_encoding THEN 'invalid UTF-8'
            WHEN p.malformed THEN 'malformed CSV row'
-           WHEN p.trans_num IS NULL OR p.event_id = '' THEN 'missing trans_num'
+           -- blank = empty or only spaces; trim() only where a space could make it so
+           WHEN p.trans_num IS NULL OR p.trans_num = ''
+                OR (substr(p.trans_num, 1, 1) = ' ' AND trim(p.trans_num) = '')
+               THEN 'missing trans_num'
            WHEN p.amount IS NULL OR NOT (abs(p.amount) < 1e12) THEN 'unparseable amount'
            WHEN p.amount < 0 THEN 'negative amount'
            WHEN p.event_ts IS NULL THEN 'unparseable timestamp'

@@ -222,3 +222,15 @@ def test_labels_file_edge_cases(raw: Path, tmp_path: Path) -> None:
     labels.write_text("EVENT_ID,verdict\nabc,fraud\n")
     with pytest.raises(DataValidationError, match="lacks columns: EVENT_LABEL"):
         run(raw, tmp_path / "b", labels_path=str(labels))
+
+
+def test_blank_trans_num_is_missing_but_spaced_ids_are_kept(raw: Path, tmp_path: Path) -> None:
+    set_field(raw / "fraudTrain.csv", 17, "trans_num", "   ")
+    set_field(raw / "fraudTrain.csv", 18, "trans_num", None)
+    set_field(raw / "fraudTrain.csv", 19, "trans_num", " id-with-a-space")
+    summary, out = run(raw, tmp_path / "out")
+    quarantine = read(out["quarantine"])
+    assert quarantine[["row_number", "reason"]].values.tolist() == [
+        ["17", "missing trans_num"], ["18", "missing trans_num"]]
+    assert " id-with-a-space" in set(read(out["training"])["trans_num"])
+    _invariant(summary)
