@@ -148,13 +148,22 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-def leaked_state(threads_before: set[int], grace: float = 5.0) -> list[str]:
+def _settings_env() -> dict[str, str]:
+    """The environment variables that select backends, roots and clocks."""
+    prefixes = ("FRAUDPIPE_", "AWS_", "POWERTOOLS_")
+    return {k: v for k, v in os.environ.items() if k.startswith(prefixes)}
+
+
+def leaked_state(
+    threads_before: set[int], env_before: dict[str, str] | None = None, grace: float = 5.0
+) -> list[str]:
     """What a test left behind that changes how later tests in the same process behave.
 
     Why: under ``pytest -n 2`` one worker runs tests of every folder in turn. A moto mock left
     active makes the next ``mock_aws()`` share (and not reset) its backends; a running asyncio
     loop left on the main thread (a Playwright session that outlives its test) makes the next
-    ``sync_playwright()`` refuse to start; a thread left polling keeps calling AWS clients.
+    ``sync_playwright()`` refuse to start; a thread left polling keeps calling AWS clients; a
+    ``FRAUDPIPE_*`` / ``AWS_*`` variable set without ``monkeypatch`` changes every later test.
     Threads counted: non-daemon ones (they would also keep the interpreter alive) and
     fraudpipe's own pollers (``fraudpipe-*``); idle pool threads of a server are not. They get
     ``grace`` seconds to finish (a watcher sees its execution end, a server stops).
@@ -182,14 +191,20 @@ def leaked_state(threads_before: set[int], grace: float = 5.0) -> list[str]:
         problems.append(f"{runtime._MotoSession.users} LocalRuntime(s) not closed")
     if asyncio._get_running_loop() is not None:
         problems.append("an asyncio loop is still marked running on the main thread")
+    if env_before is not None:
+        after = _settings_env()
+        changed = sorted(k for k in env_before.keys() | after.keys()
+                         if env_before.get(k) != after.get(k))  # fmt: skip
+        if changed:
+            problems.append("environment variables changed: " + ", ".join(changed))
     return problems
 
 
 @pytest.fixture(autouse=True)
 def _no_leaked_state() -> Iterator[None]:
     """Fail a test at teardown when it leaves process-wide state behind (see leaked_state)."""
-    before = {t.ident for t in threading.enumerate()}
+    before, env = {t.ident for t in threading.enumerate()}, _settings_env()
     yield
-    problems = leaked_state(before)
+    problems = leaked_state(before, env)
     if problems:
         pytest.fail("test left state behind for later tests: " + "; ".join(problems))
