@@ -7,6 +7,7 @@ container.
 
 from __future__ import annotations
 
+import gc
 from functools import cache
 from typing import Any
 
@@ -22,7 +23,9 @@ logger = get_logger("Predict")
 @cache
 def _predictor() -> Predictor:
     single_threaded_scoring()
-    return build_predictor()
+    predictor = build_predictor()
+    gc.freeze()  # the libraries loaded live as long as the container: keep them out of GC passes
+    return predictor
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
