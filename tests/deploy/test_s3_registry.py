@@ -182,8 +182,9 @@ def test_versions_survive_between_sandboxes(worker: list, s3: Any, tmp_path: Pat
     assert record["reportPath"] == \
         f"s3://{BUCKET}/registry/models/{MODEL}/versions/1.0/report/index.html"
     assert s3.head_object(Bucket=BUCKET, Key=f"registry/models/{MODEL}/versions/1.0/model.txt")
-    job = poller.jobs.get(record["jobId"])
-    assert job.status == SUCCEEDED and job.deadline is not None
+    # (the worker marks the version complete, then its own job record: allow it that moment)
+    job = _until(lambda: poller.jobs.get(record["jobId"]), lambda j: j.status != RUNNING)
+    assert job.status == SUCCEEDED and job.deadline is not None and job.worker
 
     # WHEN a third sandbox deploys it and a fourth scores the batch through the worker
     deployer = _sandbox(tmp_path, "deploy")
