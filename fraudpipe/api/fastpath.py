@@ -7,7 +7,9 @@ middleware answers the two predict routes itself with the same functions the Fas
 use (:func:`answer`), so statuses and bodies cannot drift apart; every other request, and any
 other method on ``/predict``, goes on to FastAPI, which also still documents both routes in
 ``/openapi.json``. An unexpected exception propagates to Starlette's error middleware (500),
-as it would from a route.
+as it would from a route. A request whose client has already disconnected when its turn comes
+is dropped unscored (its event is not added to the card's history): under overload, scoring
+requests nobody waits for any more turned a queue into a collapse.
 """
 
 from __future__ import annotations
@@ -114,16 +116,16 @@ def _presented_key(headers: list[tuple[bytes, bytes]]) -> str | None:
     return cookie_parser(cookie.decode("latin-1")).get(COOKIE) or None
 
 
-async def _body(receive: Any) -> bytes:
+async def _body(receive: Any) -> bytes | None:
+    """The request body; None if the client has already gone (then nothing is scored)."""
     chunks = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks)
 
 
 class PredictFastPath:
@@ -138,14 +140,14 @@ class PredictFastPath:
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
+        raw = await _body(receive)  # a GET's is empty, but this also tells if the client left
+        if raw is None:  # it did (e.g. timed out in a queue): scoring would be wasted work
+            return
         try:
             denied = api_key_problem(state, _presented_key(scope["headers"]))
             if denied is not None:
                 raise denied
-            if method == "GET":
-                data: Any = _query(scope["query_string"])
-            else:
-                data = parse_body(await _body(receive))
+            data = _query(scope["query_string"]) if method == "GET" else parse_body(raw)
             status, body = 200, answer(state, data)
         except ApiError as exc:
             status, body = exc.status, error_body(exc)

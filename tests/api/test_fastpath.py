@@ -59,3 +59,29 @@ def test_a_bad_body_is_the_same_400_as_from_the_route(app, workspace):
         "message": "invalid request: bad or missing fields: body",
         "errors": [{"field": "body", "problem": "not valid JSON"}],
     }
+
+
+def test_a_request_whose_client_has_gone_is_not_scored(app, workspace):
+    import asyncio
+    from types import SimpleNamespace
+
+    class Unreachable:
+        def predict(self, request):
+            raise AssertionError("scored a request nobody waits for")
+
+    owner = SimpleNamespace(state=SimpleNamespace(require_api_key=False, predictor=Unreachable()))
+    sent = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    async def downstream(scope, receive, send):
+        raise AssertionError("passed on to FastAPI")
+
+    scope = {"type": "http", "method": "GET", "path": "/predict", "app": owner,
+             "query_string": b"amt=1", "headers": []}  # fmt: skip
+    asyncio.run(PredictFastPath(downstream)(scope, receive, send))
+    assert sent == []
