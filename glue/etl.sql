@@ -2,12 +2,16 @@
 --
 -- Why one file: the local and the AWS pipeline must produce the same training, test and batch
 -- files. The statements below use only SQL both engines understand (TRY_CAST, CASE, window
--- functions, concat, replace). Each engine's runner prepares two relations and then runs
+-- functions, ORDER BY ... LIMIT in a subquery, hash, substr, concat, replace; hash values
+-- differ between the engines, so they only ever pre-select candidates that an exact step
+-- then checks). Each engine's runner prepares two relations and then runs
 -- the named statements in order, each becoming a view (or a cached table when marked
 -- `materialize`) that later statements read; those marked `output` are written to files.
 -- What the runner provides:
 --
---   raw_rows      every data row of every raw CSV, all columns as strings, plus
+--   raw_rows      every data row of every raw CSV (blank lines are not rows), the columns
+--                 the statements read as strings (the quarantine's other columns may be
+--                 filled in by the runner after the rows are chosen), plus
 --                 source_file (file name), file_order (int), row_number (1-based data row),
 --                 bad_encoding (row had invalid UTF-8), malformed (wrong number of fields)
 --   human_labels  EVENT_ID, EVENT_LABEL, LABEL_TIMESTAMP from review verdicts (may be empty)
