@@ -64,6 +64,8 @@ LEGIT_SHARE = 0.1
 #: At most 120 trees: scoring cost grows with trees; with the habit features the validation
 #: PR-AUC stops improving after 50-100 trees.
 MAX_ROUNDS, EARLY_STOP = 120, 20
+#: Learning samples below this many rows train on one thread.
+SMALL_SAMPLE = 50_000
 
 
 def _learning_rows(labels: np.ndarray) -> np.ndarray:
@@ -134,8 +136,11 @@ def train_model(
     feature_seconds = time.perf_counter() - started
     progress(f"training LightGBM on {cut} events, validating on {len(ts) - cut}")
     cat_index = [FEATURES.index(name) for name in CATEGORICAL_VARIABLES]
-    params = {**PARAMS, "num_threads": os.cpu_count() or 1}
     learn = _learning_rows(labels[:cut])
+    # one thread for a small sample: a thread team's per-split syncs cost more than they save
+    # (and on a busy machine each sync waits for a descheduled thread)
+    threads = 1 if len(learn) < SMALL_SAMPLE else os.cpu_count() or 1
+    params = {**PARAMS, "num_threads": threads}
     train_set = lgb.Dataset(matrix[learn], labels[learn], feature_name=FEATURES,
                             categorical_feature=cat_index, free_raw_data=True)
     valid_set = lgb.Dataset(matrix[cut:], labels[cut:], reference=train_set)
