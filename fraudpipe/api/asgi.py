@@ -26,7 +26,7 @@ __all__ = ["AUTH_ENV", "create", "listening_socket", "run_workers", "warm_up"]
 AUTH_ENV = "FRAUDPIPE_API_AUTH"
 #: Seconds ``serve`` reuses the ACTIVE detector version it read (the engine's
 #: ``FRAUDPIPE_DETECTOR_TTL``; an explicit setting wins). Why: reading the registry's two JSON
-#: files on every prediction was a tenth of its CPU time; a newly activated version is used
+#: files on every prediction cost 5-10 % of its CPU time; a newly activated version is used
 #: within this delay.
 SERVE_DETECTOR_TTL = "1"
 log = logging.getLogger(__name__)
