@@ -24,6 +24,7 @@ def serve_banner(url: str, config_file: str, key: str | None) -> str:
     else:
         lines.append(f"  API keys: in {config_file} (key 'api_keys'); send one as x-api-key")
         lines.append(f"  review:   {url}/review?key=<an API key>")
+    lines.append(f"  console:  {url}/   (executions, graph, start, redrive, models)")
     return "\n".join(lines)
 
 

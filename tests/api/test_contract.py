@@ -127,6 +127,7 @@ def test_serve_banner_says_where_the_keys_are():
     text = serve_banner("http://127.0.0.1:8000", "/ws/config.json", "secret-key")
     assert "http://127.0.0.1:8000/predict" in text and "/ws/config.json" in text
     assert "secret-key" not in text  # the key itself is not printed
+    assert "console:  http://127.0.0.1:8000/ " in text
     assert "not required" in serve_banner("http://127.0.0.1:8000", "/ws/config.json", None)
 
 

@@ -32,7 +32,7 @@ def _serve(workspace, port: int, workers: int = 1) -> tuple[subprocess.Popen, st
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip
-    banner = "".join(proc.stdout.readline() for _ in range(4))
+    banner = "".join(proc.stdout.readline() for _ in range(5))
     deadline = time.monotonic() + 90  # two workers import the app on a shared, busy machine
     while time.monotonic() < deadline:
         try:
