@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from deploy.template import ENGINES, template_json
 from fraudpipe.errors import FraudpipeError
 
 REGION = Annotated[str | None, typer.Option(help="AWS region (default: AWS_REGION / profile)")]
@@ -33,6 +32,8 @@ def template_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here")] = None,
 ) -> None:
     """Print the CloudFormation template of the whole pipeline (needs no AWS account)."""
+    from deploy.template import ENGINES, template_json  # lazy: keeps every `fraudpipe` start fast
+
     if engine not in ENGINES:
         raise typer.BadParameter(f"must be one of {', '.join(ENGINES)}", param_hint="--engine")
     text = template_json(engine)
