@@ -137,6 +137,11 @@ class LocalJobs:
             raise ResourceNotFoundError(f"no job named {job_id!r}")
         record = JobRecord(**data)
         if record.status == RUNNING and not self._worker_alive(record):
+            # A worker writes its final record before it ends, so read again now that it has
+            # ended: a job that finished between the first read and the check is not failed.
+            record = JobRecord(**read_json(self._file(job_id), data))
+            if record.status != RUNNING:
+                return record
             record.status = FAILED
             record.error_type = "WorkerDied"
             record.error = f"the worker process of job {job_id} exited without a result"

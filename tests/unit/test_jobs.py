@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -53,3 +54,25 @@ def test_unknown_job_is_a_clear_error(workspace):
 def test_bad_mode_is_refused(workspace):
     with pytest.raises(ValueError, match="FRAUDPIPE_JOB_MODE"):
         LocalJobs(workspace, mode="cluster")
+
+
+def test_job_finishing_while_it_is_polled_is_not_failed(workspace, monkeypatch):
+    # GIVEN a poll that reads the job as RUNNING, after which the worker writes its result and
+    # ends before the poll checks whether the worker is alive (the race two executions hit)
+    jobs = LocalJobs(workspace, mode="thread")
+    started = jobs.start("calc", f"{TARGETS}:add", {"a": 1, "b": 1})
+    done = jobs.wait(started.job_id, timeout=60)
+    path = workspace.jobs_dir / f"{started.job_id}.json"
+    finished = path.read_text()
+    running = json.loads(finished) | {"status": "RUNNING", "result": None}
+    path.write_text(json.dumps(running))
+
+    def worker_ends_meanwhile(record):
+        path.write_text(finished)
+        return False
+
+    monkeypatch.setattr(jobs, "_worker_alive", worker_ends_meanwhile)
+    # WHEN the job is polled THEN it reads as the worker recorded it, and the file keeps that
+    record = jobs.get(started.job_id)
+    assert (record.status, record.result) == (SUCCEEDED, done.result)
+    assert json.loads(path.read_text())["status"] == SUCCEEDED
