@@ -118,7 +118,8 @@ class A2IReviewer:
         """Start one loop; False if it already existed (a retried start)."""
         arn = flow_definition_arn or self.flow_definition_arn
         if not arn:
-            raise ReviewError("no A2I flow definition ARN configured (FRAUDPIPE_FLOW_DEFINITION_ARN)")
+            raise ReviewError(
+                "no A2I flow definition ARN configured (FRAUDPIPE_FLOW_DEFINITION_ARN)")
         content = {"score": {"fraud_model": req.score}, "taskObject": req.task_object}
         try:
             self.a2i.start_human_loop(
