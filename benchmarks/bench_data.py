@@ -13,7 +13,7 @@ Each repeat runs the pyarrow read and then the ETL back to back, so the two see 
 same machine load; the table gives best / median seconds, the ratio of the bests and the
 median of the per-repeat ratios, in wall and in CPU seconds (all threads), and the load.
 
-Prints a table and writes ``benchmarks/output/data.json``.
+Prints a table and writes ``benchmarks/output/bench_data.json``.
 
     .venv/bin/python benchmarks/bench_data.py                  # ~1.85M rows, like Kaggle
     .venv/bin/python benchmarks/bench_data.py --customers 100  # a tenth
@@ -34,7 +34,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-OUTPUT = ROOT / "benchmarks" / "output" / "data.json"
+OUTPUT = ROOT / "benchmarks" / "output" / "bench_data.json"
 RAW_URI = "s3://fraudpipe-bench/input/"
 
 
