@@ -69,6 +69,16 @@ def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
 
 
+def wait_until(probe: Any, done: Any, timeout: float = 90, interval: float = 0.05) -> Any:
+    """Call ``probe`` until ``done(value)`` or ``timeout`` seconds pass; the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
 def load_event(name: str) -> dict:
     """A canonical event from ``tests/events/<name>.json``."""
     return json.loads((EVENTS_DIR / f"{name}.json").read_text())

@@ -7,7 +7,6 @@ layout is turned into the ETL's file layouts here with the seed's mapping (trans
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +15,7 @@ from fraudpipe.data import generate_kaggle_frames
 from fraudpipe.engine import BuiltinEngine
 from fraudpipe.engine.rules import default_rules
 from fraudpipe.workspace import Workspace
+from tests.conftest import wait_until
 
 MODEL, DETECTOR = "fraud_model", "fraud_detector"
 VARIABLES = ["cc_num", "merchant", "category", "amt", "first", "last", "gender", "street",
@@ -66,15 +66,6 @@ def event_files(folder: Path, customers: int = 12, seed: int = 11) -> tuple[Path
     return paths
 
 
-def _wait(read, done, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        record = read()
-        if done(record) or time.monotonic() > deadline:
-            return record
-        time.sleep(0.05)
-
-
 def train_active_detector(ws: Workspace, customers: int = 12, seed: int = 11) -> dict:
     """Train model 1.0 on generated data and make it ACTIVE in detector version 1."""
     paths = event_files(ws.data_dir / "api", customers, seed)
@@ -82,7 +73,7 @@ def train_active_detector(ws: Workspace, customers: int = 12, seed: int = 11) ->
     try:
         engine.put_model(MODEL)
         engine.create_model_version(MODEL, str(paths[0]))
-        record = _wait(
+        record = wait_until(
             lambda: engine.get_model_version(MODEL, "1.0"),
             lambda r: r["status"] != "TRAINING_IN_PROGRESS",
         )
@@ -111,7 +102,7 @@ def batch_score(ws: Workspace, batch_file: Path, job_id: str = "api-equality") -
     output = ws.root / "batch-output" / f"{job_id}.csv"
     try:
         engine.create_batch_prediction_job(job_id, str(batch_file), str(output), DETECTOR)
-        record = _wait(
+        record = wait_until(
             lambda: engine.get_batch_prediction_jobs(job_id)["batchPredictions"][0],
             lambda r: r["status"] != "IN_PROGRESS",
         )

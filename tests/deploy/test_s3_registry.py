@@ -31,6 +31,7 @@ from fraudpipe.jobs import FAILED, RUNNING, SUCCEEDED, JobRecord
 from fraudpipe.local import moto_patches
 from fraudpipe.s3_objects import S3Objects
 from fraudpipe.workspace import get_workspace
+from tests.conftest import wait_until
 from tests.deploy.moto_lambda import asynchronous_events
 from tests.engine import synth
 
@@ -71,15 +72,6 @@ def worker(s3: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
 def _sandbox(tmp_path: Path, name: str) -> BuiltinEngine:
     """An engine as a new Lambda container builds it: empty /tmp, configuration from the env."""
     return BuiltinEngine(get_workspace(tmp_path / name))
-
-
-def _until(probe: Any, done: Any, timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 # --- the lease lock --------------------------------------------------------------------------
@@ -175,7 +167,7 @@ def test_versions_survive_between_sandboxes(worker: list, s3: Any, tmp_path: Pat
 
     # THEN another sandbox polls it to TRAINING_COMPLETE, with metrics and the report in S3
     poller = _sandbox(tmp_path, "poll")
-    record = _until(lambda: poller.get_model_version(MODEL, "1.0"),
+    record = wait_until(lambda: poller.get_model_version(MODEL, "1.0"),
                     lambda r: r["status"] != "TRAINING_IN_PROGRESS")
     assert record["status"] == "TRAINING_COMPLETE", record.get("statusReason")
     assert 0.5 < record["trainingResult"]["metrics"]["auc"] <= 1.0
@@ -183,7 +175,7 @@ def test_versions_survive_between_sandboxes(worker: list, s3: Any, tmp_path: Pat
         f"s3://{BUCKET}/registry/models/{MODEL}/versions/1.0/report/index.html"
     assert s3.head_object(Bucket=BUCKET, Key=f"registry/models/{MODEL}/versions/1.0/model.txt")
     # (the worker marks the version complete, then its own job record: allow it that moment)
-    job = _until(lambda: poller.jobs.get(record["jobId"]), lambda j: j.status != RUNNING)
+    job = wait_until(lambda: poller.jobs.get(record["jobId"]), lambda j: j.status != RUNNING)
     assert job.status == SUCCEEDED and job.deadline is not None and job.worker
 
     # WHEN a third sandbox deploys it and a fourth scores the batch through the worker
@@ -196,7 +188,7 @@ def test_versions_survive_between_sandboxes(worker: list, s3: Any, tmp_path: Pat
     _sandbox(tmp_path, "batch").create_batch_prediction_job(
         "b1", f"s3://{BUCKET}/data/batch.csv", output, DETECTOR,
         history_uri=f"s3://{BUCKET}/data/test.csv")
-    job = _until(lambda: poller.get_batch_prediction_jobs("b1")["batchPredictions"][0],
+    job = wait_until(lambda: poller.get_batch_prediction_jobs("b1")["batchPredictions"][0],
                  lambda r: r["status"] != "IN_PROGRESS")
 
     # THEN the results are in S3, one row per batch row
