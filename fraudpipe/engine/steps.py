@@ -20,6 +20,7 @@ from fraudpipe.engine.rules import rules_from_input
 from fraudpipe.engine.versions import ACTIVE, TRAINING_COMPLETE
 from fraudpipe.errors import DataValidationError, QualityGateError
 from fraudpipe.handler import StateEvent
+from fraudpipe.s3_objects import split_uri
 from fraudpipe.workspace import Workspace, get_workspace
 
 __all__ = [
@@ -141,7 +142,7 @@ def _read_output(uri: str, workspace: Workspace) -> pd.DataFrame:
     if settings().is_aws and uri.startswith("s3://"):
         import boto3
 
-        bucket, _, key = uri[5:].partition("/")
+        bucket, key = split_uri(uri)
         body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         return pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False)
     return pd.read_csv(workspace.local_path(uri), dtype=str, keep_default_na=False)

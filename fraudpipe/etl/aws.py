@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from fraudpipe.errors import DataValidationError
+from fraudpipe.s3_objects import split_uri
 from glue.etl_job import EtlInputError, check_header, first_line
 
 __all__ = ["CRAWL_OUTCOMES", "JOB_STATES", "AwsCrawler", "AwsEtl", "check_raw_headers"]
@@ -24,11 +25,6 @@ JOB_STATES = {"STARTING": "RUNNING", "RUNNING": "RUNNING", "STOPPING": "RUNNING"
 #: Glue LastCrawl.Status -> the contract's SUCCEEDED / FAILED (moto reports COMPLETED).
 CRAWL_OUTCOMES = {"SUCCEEDED": "SUCCEEDED", "COMPLETED": "SUCCEEDED", "FAILED": "FAILED",
                   "CANCELLED": "FAILED"}
-
-
-def _split(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    return bucket, key
 
 
 class AwsCrawler:
@@ -59,7 +55,7 @@ class AwsCrawler:
 
 def check_raw_headers(s3_client: Any, raw_uri: str) -> list[str]:
     """Headers of the CSVs under ``raw_uri`` read with ranged GETs; DataValidationError if bad."""
-    bucket, prefix = _split(raw_uri)
+    bucket, prefix = split_uri(raw_uri)
     names = []
     for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
                                                                     Prefix=prefix):
@@ -119,7 +115,7 @@ class AwsEtl:
         if status == "FAILED":
             result["error"] = run.get("ErrorMessage") or f"job run {run.get('JobRunState')}"
         elif status == "SUCCEEDED":
-            bucket, key = _split(counts_uri)
+            bucket, key = split_uri(counts_uri)
             summary = json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
             result.update({k: summary.get(k) for k in
                            ("counts", "output_rows", "quarantine_reasons", "cutoffs")})

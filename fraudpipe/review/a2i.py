@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from fraudpipe.errors import ReviewError
 from fraudpipe.review.loops import A2I_ANSWERS
 from fraudpipe.review.reviewers import LoopRequest, LoopResult
+from fraudpipe.s3_objects import split_uri
 
 __all__ = ["A2IReviewer", "parse_answer", "parse_s3_uri"]
 
@@ -28,10 +29,11 @@ DONE_STATUSES = ("Completed", "Failed", "Stopped")
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ReviewError(f"not an S3 URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
+    """(bucket, key) of an A2I output URI; a malformed one is a :class:`ReviewError`."""
+    try:
+        return split_uri(uri)
+    except ValueError as exc:
+        raise ReviewError(str(exc)) from exc
 
 
 def _answer_of(value: Any, key: str | None = None) -> str | None:
