@@ -31,7 +31,7 @@ from filelock import FileLock
 from fraudpipe.errors import ResourceNotFoundError
 from fraudpipe.workspace import Workspace, atomic_write_json, read_json
 
-__all__ = ["Registry", "now", "version_key"]
+__all__ = ["RecordLayout", "Registry", "now", "version_key"]
 
 
 def now() -> str:
@@ -44,7 +44,102 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-class Registry:
+class RecordLayout:
+    """AFD's records in the layout above, over any store of JSON documents.
+
+    Why a base class: the local registry and the S3 one (:mod:`fraudpipe.engine.s3_registry`)
+    keep the same records under the same names, with the same errors and orderings; only how a
+    document is read, written and listed differs (:meth:`_read`, :meth:`_write`,
+    :meth:`_names`).
+    """
+
+    #: this process's local folder of the registry (its records locally, a cache on S3)
+    root: Path
+
+    def version_dir(self, model_id: str, version: str) -> Path:
+        """This process's folder of a version's files (training writes here)."""
+        return self.root / "models" / model_id / "versions" / version
+
+    def _read(self, name: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def _write(self, name: str, record: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _names(self, folder: str, suffix: str) -> list[str]:
+        """The part between ``folder/`` and ``suffix`` of each document directly in it."""
+        raise NotImplementedError
+
+    def _get(self, name: str, missing: str) -> dict[str, Any]:
+        found = self._read(name)
+        if found is None:
+            raise ResourceNotFoundError(missing)
+        return found
+
+    # --- models -------------------------------------------------------------------------------
+    def get_model(self, model_id: str) -> dict[str, Any]:
+        return self._get(f"models/{model_id}/model.json", f"model {model_id!r} does not exist")
+
+    def put_model(self, record: dict[str, Any]) -> None:
+        self._write(f"models/{record['modelId']}/model.json", record)
+
+    def list_models(self) -> list[str]:
+        return sorted(self._names("models", "/model.json"))
+
+    def version_numbers(self, model_id: str) -> list[str]:
+        return sorted(self._names(f"models/{model_id}/versions", "/version.json"),
+                      key=version_key)
+
+    def get_version(self, model_id: str, version: str) -> dict[str, Any]:
+        return self._get(f"models/{model_id}/versions/{version}/version.json",
+                         f"model version {model_id} {version} does not exist")
+
+    def put_version(self, record: dict[str, Any]) -> None:
+        record["lastUpdatedTime"] = now()
+        self._write(
+            f"models/{record['modelId']}/versions/{record['modelVersionNumber']}/version.json",
+            record)
+
+    # --- detectors ----------------------------------------------------------------------------
+    def get_detector(self, detector_id: str) -> dict[str, Any]:
+        return self._get(f"detectors/{detector_id}/detector.json",
+                         f"detector {detector_id!r} does not exist")
+
+    def put_detector(self, record: dict[str, Any]) -> None:
+        self._write(f"detectors/{record['detectorId']}/detector.json", record)
+
+    def list_detectors(self) -> list[str]:
+        return sorted(self._names("detectors", "/detector.json"))
+
+    @staticmethod
+    def _detector_version_name(detector_id: str, version: str) -> str:
+        return f"detectors/{detector_id}/versions/{version}.json"
+
+    def detector_versions(self, detector_id: str) -> list[str]:
+        return sorted(self._names(f"detectors/{detector_id}/versions", ".json"), key=int)
+
+    def get_detector_version(self, detector_id: str, version: str) -> dict[str, Any]:
+        return self._get(self._detector_version_name(detector_id, str(version)),
+                         f"detector version {detector_id} {version} does not exist")
+
+    def put_detector_version(self, record: dict[str, Any]) -> None:
+        record["lastUpdatedTime"] = now()
+        self._write(self._detector_version_name(record["detectorId"],
+                                                record["detectorVersionId"]), record)
+
+    # --- batch jobs ---------------------------------------------------------------------------
+    def get_batch(self, job_id: str) -> dict[str, Any]:
+        return self._get(f"batch_jobs/{job_id}.json",
+                         f"batch prediction job {job_id!r} does not exist")
+
+    def put_batch(self, record: dict[str, Any]) -> None:
+        self._write(f"batch_jobs/{record['jobId']}.json", record)
+
+    def list_batches(self) -> list[str]:
+        return sorted(self._names("batch_jobs", ".json"))
+
+
+class Registry(RecordLayout):
     """File storage of the registry; the engine puts AFD's rules on top."""
 
     def __init__(self, workspace: Workspace) -> None:
@@ -59,99 +154,18 @@ class Registry:
         with self._lock:
             yield
 
-    # --- models -------------------------------------------------------------------------------
-    def model_file(self, model_id: str) -> Path:
-        return self.root / "models" / model_id / "model.json"
+    def _read(self, name: str) -> dict[str, Any] | None:
+        return read_json(self.root / name)
 
-    def version_dir(self, model_id: str, version: str) -> Path:
-        return self.root / "models" / model_id / "versions" / version
+    def _write(self, name: str, record: dict[str, Any]) -> None:
+        atomic_write_json(self.root / name, record)
 
-    def get_model(self, model_id: str) -> dict[str, Any]:
-        data = read_json(self.model_file(model_id))
-        if data is None:
-            raise ResourceNotFoundError(f"model {model_id!r} does not exist")
-        return data
-
-    def put_model(self, record: dict[str, Any]) -> None:
-        atomic_write_json(self.model_file(record["modelId"]), record)
-
-    def list_models(self) -> list[str]:
-        base = self.root / "models"
-        return sorted(p.parent.name for p in base.glob("*/model.json")) if base.exists() else []
-
-    def version_numbers(self, model_id: str) -> list[str]:
-        base = self.root / "models" / model_id / "versions"
+    def _names(self, folder: str, suffix: str) -> list[str]:
+        base = self.root / folder
         if not base.exists():
             return []
-        found = [p.parent.name for p in base.glob("*/version.json")]
-        return sorted(found, key=version_key)
-
-    def get_version(self, model_id: str, version: str) -> dict[str, Any]:
-        data = read_json(self.version_dir(model_id, version) / "version.json")
-        if data is None:
-            raise ResourceNotFoundError(f"model version {model_id} {version} does not exist")
-        return data
-
-    def put_version(self, record: dict[str, Any]) -> None:
-        record["lastUpdatedTime"] = now()
-        path = self.version_dir(record["modelId"], record["modelVersionNumber"])
-        atomic_write_json(path / "version.json", record)
-
-    # --- detectors ----------------------------------------------------------------------------
-    def detector_file(self, detector_id: str) -> Path:
-        return self.root / "detectors" / detector_id / "detector.json"
-
-    def get_detector(self, detector_id: str) -> dict[str, Any]:
-        data = read_json(self.detector_file(detector_id))
-        if data is None:
-            raise ResourceNotFoundError(f"detector {detector_id!r} does not exist")
-        return data
-
-    def put_detector(self, record: dict[str, Any]) -> None:
-        atomic_write_json(self.detector_file(record["detectorId"]), record)
-
-    def list_detectors(self) -> list[str]:
-        base = self.root / "detectors"
-        if not base.exists():
-            return []
-        return sorted(p.parent.name for p in base.glob("*/detector.json"))
-
-    def detector_version_file(self, detector_id: str, version: str) -> Path:
-        return self.root / "detectors" / detector_id / "versions" / f"{version}.json"
-
-    def detector_versions(self, detector_id: str) -> list[str]:
-        base = self.root / "detectors" / detector_id / "versions"
-        if not base.exists():
-            return []
-        return sorted((p.stem for p in base.glob("*.json")), key=int)
-
-    def get_detector_version(self, detector_id: str, version: str) -> dict[str, Any]:
-        data = read_json(self.detector_version_file(detector_id, str(version)))
-        if data is None:
-            raise ResourceNotFoundError(f"detector version {detector_id} {version} does not exist")
-        return data
-
-    def put_detector_version(self, record: dict[str, Any]) -> None:
-        record["lastUpdatedTime"] = now()
-        path = self.detector_version_file(record["detectorId"], record["detectorVersionId"])
-        atomic_write_json(path, record)
-
-    # --- batch jobs ---------------------------------------------------------------------------
-    def batch_file(self, job_id: str) -> Path:
-        return self.root / "batch_jobs" / f"{job_id}.json"
-
-    def get_batch(self, job_id: str) -> dict[str, Any]:
-        data = read_json(self.batch_file(job_id))
-        if data is None:
-            raise ResourceNotFoundError(f"batch prediction job {job_id!r} does not exist")
-        return data
-
-    def put_batch(self, record: dict[str, Any]) -> None:
-        atomic_write_json(self.batch_file(record["jobId"]), record)
-
-    def list_batches(self) -> list[str]:
-        base = self.root / "batch_jobs"
-        return sorted(p.stem for p in base.glob("*.json")) if base.exists() else []
+        return [p.as_posix()[len(base.as_posix()) + 1:-len(suffix)]
+                for p in base.glob("*" + suffix)]
 
     @property
     def entity_store_path(self) -> Path:
@@ -169,8 +183,8 @@ class Registry:
 
     def detector_stamp(self, record: dict[str, Any]) -> float:
         """Changes whenever the detector version file is rewritten (scoring-cache key)."""
-        path = self.detector_version_file(record["detectorId"], record["detectorVersionId"])
-        return path.stat().st_mtime
+        name = self._detector_version_name(record["detectorId"], record["detectorVersionId"])
+        return (self.root / name).stat().st_mtime
 
     def fetch(self, uri: str) -> Path:
         """The data file at ``uri`` (an s3:// URI maps into the workspace)."""

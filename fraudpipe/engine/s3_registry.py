@@ -32,7 +32,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from fraudpipe.engine.registry import now, version_key
+from fraudpipe.engine.registry import RecordLayout
 from fraudpipe.engine.s3_lock import S3LeaseLock
 from fraudpipe.errors import ResourceNotFoundError
 from fraudpipe.s3_objects import S3Objects, split_uri
@@ -45,7 +45,7 @@ COMPLETE_MARKER = ".complete"
 NOT_FOR_SCORING = ("report/", "validation.npz", "version.json")
 
 
-class S3Registry:
+class S3Registry(RecordLayout):
     """Registry records and model files in S3; local copies under the workspace."""
 
     def __init__(self, workspace: Workspace, objects: S3Objects,
@@ -65,44 +65,18 @@ class S3Registry:
         with self._lock.held():
             yield
 
-    def _get(self, name: str, missing: str) -> dict[str, Any]:
+    def _read(self, name: str) -> dict[str, Any] | None:
         found = self.objects.get_json(name)
-        if found is None:
-            raise ResourceNotFoundError(missing)
-        return found[0]
+        return None if found is None else found[0]
+
+    def _write(self, name: str, record: dict[str, Any]) -> None:
+        self.objects.put_json(name, record)
 
     def _names(self, folder: str, suffix: str) -> list[str]:
         """The path part between ``folder/`` and ``suffix`` of every matching object."""
         start = len(folder.strip("/")) + 1
         return [name[start:len(name) - len(suffix)] for name in self.objects.list(folder)
                 if name.endswith(suffix) and "/" not in name[start:len(name) - len(suffix)]]
-
-    # --- models -------------------------------------------------------------------------------
-    def version_dir(self, model_id: str, version: str) -> Path:
-        """This process's local folder of a version's files (training writes here)."""
-        return self.root / "models" / model_id / "versions" / version
-
-    def get_model(self, model_id: str) -> dict[str, Any]:
-        return self._get(f"models/{model_id}/model.json", f"model {model_id!r} does not exist")
-
-    def put_model(self, record: dict[str, Any]) -> None:
-        self.objects.put_json(f"models/{record['modelId']}/model.json", record)
-
-    def list_models(self) -> list[str]:
-        return sorted(self._names("models", "/model.json"))
-
-    def version_numbers(self, model_id: str) -> list[str]:
-        found = self._names(f"models/{model_id}/versions", "/version.json")
-        return sorted(found, key=version_key)
-
-    def get_version(self, model_id: str, version: str) -> dict[str, Any]:
-        return self._get(f"models/{model_id}/versions/{version}/version.json",
-                         f"model version {model_id} {version} does not exist")
-
-    def put_version(self, record: dict[str, Any]) -> None:
-        record["lastUpdatedTime"] = now()
-        name = f"models/{record['modelId']}/versions/{record['modelVersionNumber']}/version.json"
-        self.objects.put_json(name, record)
 
     # --- model files --------------------------------------------------------------------------
     def save_artifacts(self, model_id: str, version: str) -> None:
@@ -134,43 +108,9 @@ class S3Registry:
         relative = path.relative_to(self.version_dir(model_id, version)).as_posix()
         return self.objects.uri(f"models/{model_id}/versions/{version}/{relative}")
 
-    # --- detectors ----------------------------------------------------------------------------
-    def get_detector(self, detector_id: str) -> dict[str, Any]:
-        return self._get(f"detectors/{detector_id}/detector.json",
-                         f"detector {detector_id!r} does not exist")
-
-    def put_detector(self, record: dict[str, Any]) -> None:
-        self.objects.put_json(f"detectors/{record['detectorId']}/detector.json", record)
-
-    def list_detectors(self) -> list[str]:
-        return sorted(self._names("detectors", "/detector.json"))
-
-    def detector_versions(self, detector_id: str) -> list[str]:
-        return sorted(self._names(f"detectors/{detector_id}/versions", ".json"), key=int)
-
-    def get_detector_version(self, detector_id: str, version: str) -> dict[str, Any]:
-        return self._get(f"detectors/{detector_id}/versions/{version}.json",
-                         f"detector version {detector_id} {version} does not exist")
-
-    def put_detector_version(self, record: dict[str, Any]) -> None:
-        record["lastUpdatedTime"] = now()
-        name = f"detectors/{record['detectorId']}/versions/{record['detectorVersionId']}.json"
-        self.objects.put_json(name, record)
-
     def detector_stamp(self, record: dict[str, Any]) -> str:
         """Changes whenever the detector version record is written (scoring-cache key)."""
         return str(record.get("lastUpdatedTime"))
-
-    # --- batch jobs ---------------------------------------------------------------------------
-    def get_batch(self, job_id: str) -> dict[str, Any]:
-        return self._get(f"batch_jobs/{job_id}.json",
-                         f"batch prediction job {job_id!r} does not exist")
-
-    def put_batch(self, record: dict[str, Any]) -> None:
-        self.objects.put_json(f"batch_jobs/{record['jobId']}.json", record)
-
-    def list_batches(self) -> list[str]:
-        return sorted(self._names("batch_jobs", ".json"))
 
     @property
     def entity_store_path(self) -> Path:
