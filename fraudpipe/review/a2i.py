@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from fraudpipe.errors import ReviewError
 from fraudpipe.review.loops import A2I_ANSWERS
 from fraudpipe.review.reviewers import LoopRequest, LoopResult
-from fraudpipe.s3_objects import split_uri
+from fraudpipe.s3_objects import S3Objects, split_uri
 
 __all__ = ["A2IReviewer", "parse_answer", "parse_s3_uri"]
 
@@ -86,26 +86,17 @@ class A2IReviewer:
         console_url: str | None = None,
     ) -> None:
         self.a2i, self.s3, self.bucket = a2i_client, s3_client, bucket
+        self._documents = S3Objects(s3_client, bucket)
         self.flow_definition_arn = flow_definition_arn
         self.console_url = console_url
 
     # --- bookkeeping in S3 ------------------------------------------------------------------
     def _get(self, key: str) -> dict[str, Any] | None:
-        try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-        return json.loads(body)
+        found = self._documents.get_json(key)
+        return None if found is None else found[0]
 
     def _put(self, key: str, data: dict[str, Any]) -> None:
-        self.s3.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=json.dumps(data, sort_keys=True).encode(),
-            ContentType="application/json",
-        )
+        self._documents.put_json(key, data)
 
     def manifest(self, execution_name: str) -> dict[str, Any]:
         found = self._get(f"{PREFIX}/executions/{execution_name}.json")
