@@ -22,7 +22,7 @@ from fraudpipe.engine.artifact import ModelArtifact
 from fraudpipe.engine.dataset import EVENT_VARIABLES, NUMERIC_VARIABLES
 from fraudpipe.engine.entities import CardState, EntityStore, entity_key
 from fraudpipe.engine.features import to_cents
-from fraudpipe.engine.rules import RuleSet, score_variable
+from fraudpipe.engine.rules import score_variable
 from fraudpipe.engine.scoring import Detector
 from fraudpipe.engine.single_row import single_row_predictor
 from fraudpipe.errors import DataValidationError
@@ -56,7 +56,7 @@ def predict_event(
     cents = int(to_cents(first.impute({"amt": numbers["amt"]})["amt"])[0])
     scores = _score_and_record(detector, store, key, ts, cents, numbers, variables)
     strings = {name: np.array([variables.get(name, "")], dtype=object)
-               for name in _rule_strings(detector.rules)}
+               for name in EVENT_VARIABLES if name in detector.rules.used_variables}
     hits = detector.rules.matches(detector.rule_variables(strings, numbers, scores), 1)[:, 0]
     return {
         "modelScores": [
@@ -116,18 +116,6 @@ def _event_score(
     matrix = artifact.state_matrix(state, ts, numbers, variables)
     raw = single_row_predictor(artifact.booster).raw(matrix[-1])
     return artifact.calibration.score(np.array([raw]))
-
-
-def _rule_strings(rules: RuleSet) -> list[str]:
-    """The event variables the rules read (only those are handed to them, as in batch)."""
-    found = _RULE_STRINGS.get(id(rules))
-    if found is None or found[0] is not rules:
-        used = rules.used_variables
-        found = _RULE_STRINGS[id(rules)] = (rules, [v for v in EVENT_VARIABLES if v in used])
-    return found[1]
-
-
-_RULE_STRINGS: dict[int, tuple[RuleSet, list[str]]] = {}
 
 
 def _epoch_seconds(event_id: str, stamp: str) -> int:

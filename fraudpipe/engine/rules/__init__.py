@@ -12,6 +12,7 @@ every matching rule. The default rules close the seed's gap at exactly 900::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -125,10 +126,12 @@ class RuleSet:
             self.rules.append(Rule(rule_id, expression, list(rule.get("outcomes") or []), tree,
                                    compile_node(tree)))
 
-    @property
-    def used_variables(self) -> set[str]:
-        """Names of the ``$variables`` the rules read (so callers build only those)."""
-        return {str(var.value) for rule in self.rules for var in rule.tree.variables()}
+    @cached_property
+    def used_variables(self) -> frozenset[str]:
+        """Names of the ``$variables`` the rules read (so callers build only those); the rules
+        never change after parsing, so this is worked out once per detector version."""
+        return frozenset(str(var.value) for rule in self.rules
+                         for var in rule.tree.variables())
 
     def matches(self, variables: dict[str, Any], n: int) -> np.ndarray:
         """Boolean matrix (rules x events) of the rules that matched, after the mode is applied."""
