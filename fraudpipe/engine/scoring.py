@@ -74,15 +74,6 @@ class Detector:
         return env
 
     # --- batch --------------------------------------------------------------------------------
-    def score_frame(
-        self, frame: pd.DataFrame, name: str, history: pd.DataFrame | None = None
-    ) -> pd.DataFrame:
-        """The batch output frame for ``frame`` (input columns + the four output columns)."""
-        out = frame.copy()
-        for column, values in self.score_columns(frame, name, history).items():
-            out[column] = values
-        return out
-
     def score_columns(
         self, frame: pd.DataFrame, name: str, history: pd.DataFrame | None = None
     ) -> dict[str, np.ndarray]:
@@ -115,16 +106,6 @@ class Detector:
         wanted = {"EVENT_TIMESTAMP", "ENTITY_ID", "EVENT_ID", "cc_num", *NUMERIC_VARIABLES,
                   *CATEGORICAL_VARIABLES, *self.rules.used_variables}
         return [c for c in available if c in wanted]
-
-    def raw_margins(self, frame: pd.DataFrame, history: pd.DataFrame | None = None
-                    ) -> np.ndarray:
-        """Raw margins of the first model for the rows of ``frame`` that can be scored (NaN
-        for the others): what the benchmark ranks by, free of the ties of integer scores."""
-        events = parse_events(frame, "events", entity_column="ENTITY_ID")
-        ok = pd.isna(events.error)
-        raw = np.full(len(frame), np.nan)
-        raw[ok] = self._batch_raw(self.models[0].artifact, events, ok, history)
-        return raw
 
     def _batch_raw(
         self, artifact: ModelArtifact, events: Any, ok: np.ndarray,
