@@ -107,6 +107,16 @@ class Detector:
                   *CATEGORICAL_VARIABLES, *self.rules.used_variables}
         return [c for c in available if c in wanted]
 
+    def raw_margins(self, frame: pd.DataFrame, history: pd.DataFrame | None = None
+                    ) -> np.ndarray:
+        """Raw margins of the first model for the rows of ``frame`` that can be scored (NaN
+        for the others): what the benchmark ranks by, free of the ties of integer scores."""
+        events = parse_events(frame, "events", entity_column="ENTITY_ID")
+        ok = pd.isna(events.error)
+        raw = np.full(len(frame), np.nan)
+        raw[ok] = self._batch_raw(self.models[0].artifact, events, ok, history)
+        return raw
+
     def _batch_raw(
         self, artifact: ModelArtifact, events: Any, ok: np.ndarray,
         history: pd.DataFrame | None,
