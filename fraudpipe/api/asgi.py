@@ -24,11 +24,6 @@ from fastapi import FastAPI
 __all__ = ["AUTH_ENV", "create", "listening_socket", "run_workers", "warm_up"]
 
 AUTH_ENV = "FRAUDPIPE_API_AUTH"
-#: Seconds ``serve`` reuses the ACTIVE detector version it read (the engine's
-#: ``FRAUDPIPE_DETECTOR_TTL``; an explicit setting wins). Why: reading the registry's two JSON
-#: files on every prediction cost 5-10 % of its CPU time; a newly activated version is used
-#: within this delay.
-SERVE_DETECTOR_TTL = "1"
 log = logging.getLogger(__name__)
 
 
@@ -42,18 +37,17 @@ def create() -> FastAPI:
 
 
 def warm_up(app: FastAPI) -> FastAPI:
-    """Prepare a serving process: the detector TTL (:data:`SERVE_DETECTOR_TTL`), the
-    predictor built and the ACTIVE detector loaded before the port opens, and the objects
-    loaded so far frozen out of the garbage collector's work.
+    """Prepare a serving process: the predictor built and the ACTIVE detector loaded before
+    the port opens, and the objects loaded so far frozen out of the garbage collector's work.
+    (No detector TTL: the engine checks the registry's ``detector.json`` stamp on every
+    prediction, a few µs, so a newly ACTIVE version is used at once.)
 
     Why: otherwise the first prediction of each process imports the engine and loads the
     model (seconds on a busy machine) while clients wait. Nothing here is required: without a
     detector (or with any problem) the first request builds what it needs and answers as usual.
     """
     from fraudpipe.api.fastpath import predictor_of
-    from fraudpipe.engine.backends import TTL_ENV
 
-    os.environ.setdefault(TTL_ENV, SERVE_DETECTOR_TTL)
     try:
         predictor = predictor_of(app.state)
         load = getattr(predictor.engine, "load_detector", None)
