@@ -2,8 +2,9 @@
 
 Why pyarrow: its CSV reader is the fastest on this machine (parallel, no type inference when
 every column is declared a string), and DuckDB scans the resulting table without copying it.
-The file is memory-mapped, not copied; clean files (the common case) cost one ``isascii`` check and
-one count of blank lines on top of the parse. Only a file with a bad line pays for finding it:
+The file is memory-mapped, not copied; clean files (the common case) cost one vectorised pass
+over the bytes (the largest byte, for an ASCII check, and the number of line ends) on top of
+the parse. Only a file with a bad line pays for finding it:
 
 - **invalid UTF-8**: located by decoding the bytes, the line's text replaced by its decoding
   with U+FFFD (what Spark sees), and the row flagged ``bad_encoding``;
@@ -61,6 +62,22 @@ def _invalid_utf8_offsets(data: bytes | mmap.mmap) -> list[int]:
             start = size if line_end < 0 else line_end + 1
             # the rest of the chunk is decoded again from the next line on
     return offsets
+
+
+def _scan(data: bytes | mmap.mmap) -> tuple[bool, int]:
+    """(every byte ASCII?, number of ``\\n``) in one pass of cache-sized pieces.
+
+    Why not ``data.find(b"\\n\\n")`` for blank lines: a byte search runs at ~1 GB/s on one
+    core and held the reader back by a third; counting line ends with numpy is ten times
+    cheaper, and a file is known to have no blank line when every line became a row.
+    """
+    view = np.frombuffer(data, dtype=np.uint8)
+    largest, newlines = 0, 0
+    for start in range(0, len(view), _CHUNK):
+        piece = view[start:start + _CHUNK]
+        largest = max(largest, int(piece.max()))
+        newlines += int(np.count_nonzero(piece == 10))
+    return largest < 128, newlines
 
 
 def _line_ends(data: bytes | mmap.mmap) -> np.ndarray:
@@ -160,15 +177,16 @@ def read_raw_csv(path: Path, columns: list[str], include: list[str] | None = Non
     """
     include = [c for c in columns if include is None or c in include]
     data: bytes | mmap.mmap = _map(path)
-    ascii_only = bool(np.frombuffer(data, dtype=np.uint8).max() < 128)
+    ascii_only, newlines = _scan(data)
     bad_utf8 = [] if ascii_only else _invalid_utf8_offsets(data)
     ends = _line_ends(data) if bad_utf8 else None
     bad_lines = sorted({_line_index(ends, o) for o in bad_utf8}) if ends is not None else []
     if bad_lines:
         data = _clean(data, ends, bad_lines)
     table, rejected_texts = _parse(data, columns, include, path.name, check_utf8=not ascii_only)
-    blank = data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0
-    if not rejected_texts and not bad_lines and not blank:
+    # every line after the header became a row: no blank line, no line pyarrow split or joined
+    lines = newlines - 1 + (data[-1:] != b"\n")
+    if not rejected_texts and not bad_lines and table.num_rows == lines:
         n = table.num_rows
         return RawTable(_with_flags(table, np.arange(1, n + 1, dtype=np.int64),
                                     np.zeros(n, dtype=bool)))
