@@ -21,6 +21,7 @@ from fraudpipe.engine.compiled import CompiledPredictor, compiled_predictor
 from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES
 from fraudpipe.engine.entities import CardState, Snapshot
 from fraudpipe.engine.features import FEATURES, CardBase, build_features
+from fraudpipe.engine.single_row import RowPredictor, single_row_predictor
 from fraudpipe.errors import ResourceNotFoundError
 from fraudpipe.workspace import read_json
 
@@ -42,6 +43,7 @@ class ModelArtifact:
     calibration: Calibration
     snapshot: Snapshot
     _compiled: CompiledPredictor | bool | None = field(default=False, repr=False)
+    _row: RowPredictor | None = field(default=None, repr=False)
 
     @property
     def medians(self) -> dict[str, float]:
@@ -100,6 +102,13 @@ class ModelArtifact:
             if compiled is not None:
                 return compiled.raw(matrix, threads)
         return self.booster.predict(matrix, raw_score=True, num_threads=threads)
+
+    def row_predictor(self) -> RowPredictor:
+        """LightGBM's single-row path for this booster (realtime scoring), set up once per
+        loaded version and released with it."""
+        if self._row is None:
+            self._row = single_row_predictor(self.booster)
+        return self._row
 
     def compiled(self) -> CompiledPredictor | None:
         """The compiled trees (compiled once per process, cached on disk), or None."""

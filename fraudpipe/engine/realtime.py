@@ -24,7 +24,6 @@ from fraudpipe.engine.entities import CardState, EntityStore, entity_key
 from fraudpipe.engine.features import to_cents
 from fraudpipe.engine.rules import score_variable
 from fraudpipe.engine.scoring import Detector
-from fraudpipe.engine.single_row import single_row_predictor
 from fraudpipe.errors import DataValidationError
 
 __all__ = ["predict_event"]
@@ -114,7 +113,7 @@ def _event_score(
     variables: dict[str, str],
 ) -> np.ndarray:
     matrix = artifact.state_matrix(state, ts, numbers, variables)
-    raw = single_row_predictor(artifact.booster).raw(matrix[-1])
+    raw = artifact.row_predictor().raw(matrix[-1])
     return artifact.calibration.score(np.array([raw]))
 
 

@@ -24,12 +24,14 @@ from typing import Protocol
 import lightgbm as lgb
 import numpy as np
 
-__all__ = ["SingleRowPredictor", "single_row_predictor"]
+__all__ = ["RowPredictor", "SingleRowPredictor", "single_row_predictor"]
 
 _RAW_SCORE, _FLOAT64 = 1, 1  # C_API_PREDICT_RAW_SCORE, C_API_DTYPE_FLOAT64
 
 
 class RowPredictor(Protocol):
+    """Raw margin of one feature row."""
+
     def raw(self, row: np.ndarray) -> float: ...
 
 
@@ -79,20 +81,10 @@ class _BoosterPredict:
         return float(self._booster.predict(matrix, raw_score=True, num_threads=1)[0])
 
 
-#: By ``id`` of the booster; each predictor keeps its booster alive, so ids are not reused
-#: (boosters live as long as :mod:`fraudpipe.engine.artifact`'s cache keeps them anyway).
-_PREDICTORS: dict[int, RowPredictor] = {}
-_LOCK = threading.Lock()
-
-
 def single_row_predictor(booster: lgb.Booster) -> RowPredictor:
-    """The (cached) fast single-row predictor of ``booster``."""
-    with _LOCK:
-        found = _PREDICTORS.get(id(booster))
-        if found is None:
-            try:
-                found = SingleRowPredictor(booster)
-            except (ImportError, AttributeError):
-                found = _BoosterPredict(booster)
-            _PREDICTORS[id(booster)] = found
-        return found
+    """A fast single-row predictor of ``booster`` (its set-up costs a few ms: keep it with the
+    loaded model, as :meth:`~fraudpipe.engine.artifact.ModelArtifact.row_predictor` does)."""
+    try:
+        return SingleRowPredictor(booster)
+    except (ImportError, AttributeError):
+        return _BoosterPredict(booster)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+from pathlib import Path
+
 import lightgbm as lgb
 import numpy as np
 import pytest
 
+from fraudpipe.engine.artifact import ModelArtifact
 from fraudpipe.engine.single_row import SingleRowPredictor, single_row_predictor
 
 
@@ -31,7 +36,20 @@ def test_single_row_margins_equal_booster_predict(booster):
     fast = single_row_predictor(booster)
     assert isinstance(fast, SingleRowPredictor)
     assert [fast.raw(row) for row in rows] == expected.tolist()
-    assert single_row_predictor(booster) is fast  # one set-up per booster
+
+
+def test_a_loaded_model_keeps_its_predictor_and_releases_it_with_itself(booster):
+    # GIVEN a loaded model version (only its booster matters here)
+    artifact = ModelArtifact(Path("unused"), booster, {}, None, None)  # type: ignore[arg-type]
+    # WHEN realtime scoring asks for its single-row predictor twice
+    fast = artifact.row_predictor()
+    # THEN it is set up once, on this model, and nothing else keeps it
+    assert artifact.row_predictor() is fast
+    assert ModelArtifact(Path("unused"), booster, {}, None, None).row_predictor() is not fast
+    gone = weakref.ref(fast)
+    del artifact, fast
+    gc.collect()
+    assert gone() is None
 
 
 def test_a_row_of_the_wrong_width_is_refused(booster):
