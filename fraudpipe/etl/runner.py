@@ -23,12 +23,14 @@ import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError, EtlError
 from fraudpipe.etl.late import assemble, plan_late
+from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order
 from fraudpipe.etl.raw import RawRows, inspect_files, load_raw_rows, quote
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
     SEED_MODULUS,
     EtlInputError,
+    Statement,
     default_cutoff_sql,
     load_statements,
     render,
@@ -66,16 +68,19 @@ def _load_labels(con: duckdb.DuckDBPyConnection, labels_path: str | None) -> Non
         f"FROM read_csv({_literal(str(path))}, header = true, all_varchar = true)")
 
 
-def _result(con: duckdb.DuckDBPyConnection, sql: str, raw: RawRows) -> pa.Table:
+def _result(con: duckdb.DuckDBPyConnection, sql: str, raw: RawRows,
+            ordered: dict[str, pa.Table]) -> pa.Table:
     """The rows of output statement ``sql``, pass-through values gathered from Arrow.
 
     DuckDB only chooses and orders the rows (``fraudpipe.etl.late``); the raw values never
-    travel through it.
+    travel through it, and an ORDER BY the rows already satisfy is not sorted again
+    (``fraudpipe.etl.order``).
     """
     plan = plan_late(sql, raw.bases)
     if plan is None:
         return con.sql(sql).to_arrow_table()
-    return assemble(plan, con.sql(plan.sql).to_arrow_table(), raw)
+    narrow = drop_satisfied_order(plan.sql, ordered)
+    return assemble(plan, con.sql(narrow).to_arrow_table(), raw)
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:
@@ -162,6 +167,7 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
     outputs = {"training": "training", "test": "test", f"batch_{mode}": "batch",
                "quarantine": "quarantine"}
     results: dict[str, Any] = {}
+    ordered: dict[str, pa.Table] = {}  # materialised relations kept in raw-row order
     writes: list[Future[None]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-write") as writer:
         for statement in load_statements():
@@ -169,13 +175,12 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
             if statement.name in outputs:
                 name = outputs[statement.name]
                 say(f"writing {name}")
-                table = _result(con, sql, raw)
+                table = _result(con, sql, raw, ordered)
                 results[f"{name}_rows"] = table.num_rows
                 # written while DuckDB runs the next statements (pyarrow releases the GIL)
                 writes.append(writer.submit(_write_csv, table, Path(params["outputs"][name])))
             elif "output" not in statement.flags:  # (the other batch mode's file is not made)
-                kind = "TABLE" if "materialize" in statement.flags else "VIEW"
-                con.execute(f"CREATE TEMP {kind} {statement.name} AS {sql}")
+                _create(con, statement, sql, raw, ordered)
                 if statement.name == "cutoffs":
                     _check_cutoffs(con, values["test_file"])
                 elif statement.name in ("counts", "reasons", "cutoff_values"):
@@ -190,8 +195,21 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
     return results
 
 
+def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw: RawRows,
+            ordered: dict[str, pa.Table]) -> None:
+    """A view, or for ``materialize`` a table: in Arrow and raw-row order when it has the keys."""
+    if "materialize" not in statement.flags:
+        con.execute(f"CREATE TEMP VIEW {statement.name} AS {sql}")
+        return
+    table = materialise_in_order(con, statement.name, sql, raw.bases) if raw.bases else None
+    if table is None:
+        con.execute(f"CREATE TEMP TABLE {statement.name} AS {sql}")
+    else:
+        ordered[statement.name] = table
+
+
 def _check_cutoffs(con: duckdb.DuckDBPyConnection, test_file: str) -> None:
-    train, test = con.execute("SELECT train_cutoff, test_cutoff FROM cutoffs").fetchone()
+    train, test = con.execute("SELECT train_cutoff, test_cutoff FROM cutoffs").fetchall()[0]
     if train is None or test is None:
         raise DataValidationError(
             f"no cutoff given and {test_file} has no valid row to take the default from")

@@ -1,0 +1,85 @@
+"""Keep the routing table in raw-row order and drop the ORDER BYs that order already satisfies.
+
+Why: each output statement of glue/etl.sql ends ``WHERE k.route = 'training' ORDER BY
+k.event_ts, k.file_order, k.row_number``. Raw files are written in time order, so for the
+common input those rows already sit in that order, and sorting 1.3M rows to get the order
+they have cost DuckDB more than choosing them. Here the materialised ``routed`` relation is
+kept as an Arrow table in raw-row order (``file_order``, ``row_number``), which DuckDB scans
+in place; and an output statement of exactly that shape loses its ORDER BY only after the
+chosen rows' ``event_ts`` are checked to be non-decreasing in that order (ties then stay in
+``file_order, row_number`` order, as the ORDER BY asks). A scan with a filter keeps the
+table's order (``preserve_insertion_order``). Anything else runs as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["drop_satisfied_order", "materialise_in_order"]
+
+_ROUTE_ORDER = re.compile(
+    r"^\s*FROM\s+(?P<table>\w+)\s+AS\s+(?P<alias>\w+)\s+"
+    r"WHERE\s+(?P=alias)\.route\s*=\s*'(?P<route>[^']*)'\s+"
+    r"ORDER\s+BY\s+(?P=alias)\.event_ts\s*,\s*(?P=alias)\.file_order\s*,"
+    r"\s*(?P=alias)\.row_number\s*$", re.IGNORECASE)
+_KEYS = ("file_order", "row_number")
+
+
+def materialise_in_order(con: duckdb.DuckDBPyConnection, name: str, sql: str,
+                         bases: dict[int, int]) -> pa.Table | None:
+    """Run ``sql`` into an Arrow table in raw-row order, registered in DuckDB as ``name``.
+
+    ``bases`` (file_order -> position of the file's first row) turns each row's keys into its
+    raw position. Returns None (nothing registered) when the result lacks those keys or has
+    a key outside the files, so the caller materialises the statement as before.
+    """
+    table = con.sql(sql).to_arrow_table()
+    if any(key not in table.column_names for key in _KEYS):
+        return None
+    order = table.column("file_order").to_numpy()
+    if not np.isin(order, np.fromiter(bases, dtype=np.int64)).all():
+        return None
+    lookup = np.zeros(int(order.max(initial=0)) + 1, dtype=np.int64)
+    for file_order, base in bases.items():
+        if file_order < len(lookup):
+            lookup[file_order] = base
+    positions = lookup[order] + table.column("row_number").to_numpy() - 1
+    if len(positions) > 1 and not (np.diff(positions) > 0).all():
+        table = table.take(pa.array(np.argsort(positions, kind="stable")))
+    con.register(name, table)
+    return table
+
+
+def drop_satisfied_order(sql: str, ordered: dict[str, pa.Table]) -> str:
+    """``sql`` without its ORDER BY when the rows it picks are already in that order.
+
+    Only ``SELECT ... FROM <t> AS k WHERE k.route = '<r>' ORDER BY k.event_ts, k.file_order,
+    k.row_number`` over a table of ``ordered`` (in raw-row order) qualifies.
+    """
+    cut = _top_level_from(sql)
+    match = _ROUTE_ORDER.match(sql[cut:]) if cut is not None else None
+    if match is None or match["table"] not in ordered:
+        return sql
+    table = ordered[match["table"]]
+    chosen = pc.equal(table.column("route"), match["route"])
+    stamps = table.column("event_ts").filter(pc.fill_null(chosen, False))
+    if stamps.null_count:
+        return sql
+    values = stamps.cast(pa.int64()).to_numpy() if len(stamps) else np.zeros(0, np.int64)
+    if len(values) > 1 and not (np.diff(values) >= 0).all():
+        return sql
+    alias = match["alias"]
+    return f"{sql[:cut]} FROM {match['table']} AS {alias} WHERE {alias}.route = '{match['route']}'"
+
+
+def _top_level_from(sql: str) -> int | None:
+    """Index of the last top-level `` FROM `` (the narrow statements have no subquery)."""
+    found = [m.start() for m in re.finditer(r"\sFROM\s", sql, re.IGNORECASE)]
+    if len(found) != 1 or "(" in sql[found[0]:]:
+        return None
+    return found[0]

@@ -1,0 +1,65 @@
+"""Routed rows kept in raw-row order; an ORDER BY is dropped only when the rows satisfy it."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order
+from tests.etl.helpers import make_raw, read, run
+
+SQL = ('SELECT k.EVENT_TIMESTAMP AS "__c0", k.row_number AS "__pos" FROM routed AS k '
+       "WHERE k.route = 'training' ORDER BY k.event_ts, k.file_order, k.row_number")
+
+
+def _routed(stamps: list[int], routes: list[str]) -> pa.Table:
+    n = len(stamps)
+    return pa.table({"file_order": [0] * n, "row_number": list(range(1, n + 1)),
+                     "event_ts": pa.array(stamps, pa.timestamp("us")),
+                     "EVENT_TIMESTAMP": [str(s) for s in stamps], "route": routes})
+
+
+def test_order_dropped_only_when_the_chosen_rows_are_in_time_order() -> None:
+    # only the training rows count: the test row out of order does not matter
+    sorted_rows = _routed([1, 2, 2, 9, 3], ["training"] * 4 + ["test"])
+    narrow = drop_satisfied_order(SQL, {"routed": sorted_rows})
+    assert "ORDER BY" not in narrow and narrow.endswith("WHERE k.route = 'training'")
+    unsorted_rows = _routed([1, 3, 2], ["training"] * 3)
+    assert drop_satisfied_order(SQL, {"routed": unsorted_rows}) == SQL
+    assert drop_satisfied_order(SQL, {}) == SQL  # not a relation kept in order
+    other = SQL.replace("k.event_ts, ", "")
+    assert drop_satisfied_order(other, {"routed": sorted_rows}) == other
+
+
+def test_materialised_rows_come_back_in_raw_row_order() -> None:
+    con = duckdb.connect()
+    shuffled = pa.table({"file_order": [1, 0, 1, 0], "row_number": [2, 2, 1, 1],
+                         "v": ["d", "b", "c", "a"]})
+    con.register("source", shuffled)
+    table = materialise_in_order(con, "kept", "SELECT * FROM source", {0: 0, 1: 2})
+    assert table is not None and table.column("v").to_pylist() == ["a", "b", "c", "d"]
+    assert [r[0] for r in con.sql("SELECT v FROM kept").fetchall()] == ["a", "b", "c", "d"]
+    assert materialise_in_order(con, "x", "SELECT v FROM source", {0: 0, 1: 2}) is None
+
+
+def test_rows_out_of_time_order_are_still_sorted(tmp_path: Path) -> None:
+    # GIVEN the same raw rows, once in time order and once with the train file shuffled
+    ordered, shuffled = tmp_path / "ordered", tmp_path / "shuffled"
+    make_raw(ordered)
+    make_raw(shuffled)
+    lines = (shuffled / "fraudTrain.csv").read_text().splitlines(keepends=True)
+    body = lines[1:]
+    random.Random(3).shuffle(body)
+    (shuffled / "fraudTrain.csv").write_text(lines[0] + "".join(body))
+    # WHEN both are transformed
+    _, a = run(ordered, tmp_path / "a")
+    _, b = run(shuffled, tmp_path / "b")
+    # THEN the training files hold the same rows in the same (time) order
+    first, second = read(a["training"]), read(b["training"])
+    assert second["EVENT_TIMESTAMP"].is_monotonic_increasing
+    assert sorted(first.values.tolist()) == sorted(second.values.tolist())
+    assert first["EVENT_TIMESTAMP"].tolist() == second["EVENT_TIMESTAMP"].tolist()
+    assert a["test"].read_bytes() == b["test"].read_bytes()
