@@ -9,7 +9,7 @@ predict, calibrate) with the booster loaded once per process. Files: ``model.txt
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,16 @@ from fraudpipe.engine.single_row import RowPredictor, single_row_predictor
 from fraudpipe.errors import ResourceNotFoundError
 from fraudpipe.workspace import read_json
 
-__all__ = ["ModelArtifact", "load_artifact"]
+__all__ = ["ModelArtifact", "load_artifact", "unsure_rows"]
 
 MODEL_FILE, METADATA_FILE = "model.txt", "metadata.json"
 #: Batches of at least this many rows are scored by the compiled trees (below it, compiling or
 #: loading the compiled object costs more than it saves).
 COMPILED_MIN_ROWS = 20_000
+#: Bound on how far a compiled margin may be from LightGBM's. Both add the same 64-bit leaf
+#: values, only in another order: for 120 trees that moves a margin by ~1e-13 at most, and the
+#: test bound is 1e-9. Rows whose score this distance could change are scored by LightGBM.
+COMPILED_TOLERANCE = 1e-8
 
 
 @dataclass
@@ -82,26 +86,67 @@ class ModelArtifact:
         Why here: realtime scoring must build exactly the rows batch scoring builds for the
         same history (the recent events with their categories, the older summary per row).
         """
-        k = len(state.recent)
-        imputed = self.impute(numbers)
-        hist_ts = np.array([t for t, _ in state.recent] + [ts], dtype=np.int64)
-        numeric = {name: np.concatenate([np.zeros(k), imputed[name]]) for name in imputed}
-        numeric["amt"] = np.array([a / 100.0 for _, a in state.recent] + [imputed["amt"][0]])
-        categorical = {
-            name: np.array([""] * k + [variables.get(name, "").strip()], dtype=object)
-            for name in CATEGORICAL_VARIABLES
-        }
-        categorical["category"][:k] = state.categories_of_recent()
-        base = state.base(k + 1, categorical["category"], hist_ts)
-        return self.matrix(np.zeros(k + 1, dtype=np.int64), hist_ts, numeric, categorical, base)
+        return self.states_matrix([state], [ts], [numbers], [variables])[0]
 
-    def raw(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
-        """Raw margins (log-odds) of the booster; big batches through its compiled form."""
-        if len(matrix) >= COMPILED_MIN_ROWS:
-            compiled = self.compiled()
-            if compiled is not None:
-                return compiled.raw(matrix, threads)
-        return self.booster.predict(matrix, raw_score=True, num_threads=threads)
+    def states_matrix(
+        self, states: list[CardState], ts: list[int], numbers: list[dict[str, np.ndarray]],
+        variables: list[dict[str, str]],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`state_matrix` of several cards at once: each card's recent events followed by
+        its new event (cards must differ); returns the matrix and the row of each new event.
+
+        Why: realtime requests that arrive together are scored together, and building the
+        features costs per numpy call far more than per row, so one call for several events
+        costs about what one event costs. Each card's rows get a card code of their own, so
+        they get exactly the values :meth:`state_matrix` gives them alone.
+        """
+        card_codes, times, amounts, parts, bases = [], [], [], [], []
+        text: dict[str, list[str]] = {name: [] for name in CATEGORICAL_VARIABLES}
+        for code, (state, t, values, names) in enumerate(
+                zip(states, ts, numbers, variables, strict=True)):
+            k = len(state.recent)
+            imputed = self.impute(values)
+            parts.append({name: np.concatenate([np.zeros(k), imputed[name]]) for name in imputed})
+            amounts += [a / 100.0 for _, a in state.recent] + [float(imputed["amt"][0])]
+            card_times = [r[0] for r in state.recent] + [t]
+            times += card_times
+            card_codes += [code] * (k + 1)
+            for name in CATEGORICAL_VARIABLES:
+                text[name] += [""] * k + [names.get(name, "").strip()]
+            card_categories = np.array([*state.categories_of_recent(),
+                                        names.get("category", "").strip()], dtype=object)
+            text["category"][-(k + 1):] = list(card_categories)
+            bases.append(state.base(k + 1, card_categories, np.array(card_times, np.int64)))
+        numeric = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+        numeric["amt"] = np.array(amounts)
+        categorical = {name: np.array(values, dtype=object) for name, values in text.items()}
+        base = bases[0] if len(bases) == 1 else CardBase(**{
+            item.name: np.concatenate([getattr(b, item.name) for b in bases])
+            for item in fields(CardBase)})
+        card = np.array(card_codes, dtype=np.int64)
+        rows = np.flatnonzero(np.r_[card[1:] != card[:-1], True])
+        return self.matrix(card, np.array(times, dtype=np.int64), numeric, categorical,
+                           base), rows
+
+    def raw(self, matrix: np.ndarray, threads: int = 0, compiled: bool | None = None
+            ) -> np.ndarray:
+        """Raw margins (log-odds) of the booster; big batches through its compiled form.
+
+        ``compiled`` forces the choice (a batch split into parts decides once for the whole
+        batch); by default batches of :data:`COMPILED_MIN_ROWS` rows or more use it. A compiled
+        margin can differ from LightGBM's in the last bits, so where that could change the
+        integer score (the calibrated value lies within :data:`COMPILED_TOLERANCE` of a
+        rounding boundary) the row's margin is LightGBM's: scores never depend on the path.
+        """
+        predictor = self.compiled() if (
+            len(matrix) >= COMPILED_MIN_ROWS if compiled is None else compiled) else None
+        if predictor is None:
+            return self.booster.predict(matrix, raw_score=True, num_threads=threads)
+        raw = predictor.raw(matrix, threads)
+        unsure = unsure_rows(self.calibration, raw, COMPILED_TOLERANCE)
+        if len(unsure):
+            raw[unsure] = self.booster.predict(matrix[unsure], raw_score=True, num_threads=1)
+        return raw
 
     def row_predictor(self) -> RowPredictor:
         """LightGBM's single-row path for this booster (realtime scoring), set up once per
@@ -117,8 +162,16 @@ class ModelArtifact:
         return self._compiled  # type: ignore[return-value]
 
     def scores(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
-        """Calibrated 0-1000 scores."""
+        """Calibrated 0-1000 scores (the same whichever way the margins were computed)."""
         return self.calibration.score(self.raw(matrix, threads))
+
+
+def unsure_rows(calibration: Calibration, raw: np.ndarray, tolerance: float) -> np.ndarray:
+    """Rows whose integer score could change if their margin moved by up to ``tolerance``
+    (scores are monotone in the margin, so comparing both ends is enough)."""
+    low = calibration.score(raw - tolerance)
+    high = calibration.score(raw + tolerance)
+    return np.flatnonzero(low != high)
 
 
 _CACHE: dict[tuple[str, float], ModelArtifact] = {}
