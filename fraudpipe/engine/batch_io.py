@@ -1,0 +1,141 @@
+"""A batch job's files: the input read as Arrow strings, the output columns and CSV written.
+
+Why a module: the output text is part of the contract (``{"fraud_model": 753.0}``,
+``["medium_risk"]``, ``{"review": ["medium_risk"]}``, ``SUCCESS`` or the reason), and on a big
+batch building it row by row in Python costs more than scoring. Here each distinct rule-match
+pattern is turned into JSON once and scores are formatted by Arrow, so the text is the same as
+``json.dumps`` would write, and the CSV is rendered in parallel slices that are joined in order
+(the bytes equal one ``pyarrow.csv.write_csv`` of the whole table).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from fraudpipe.engine.dataset import NUMERIC_VARIABLES, read_csv_table
+from fraudpipe.errors import DataValidationError
+
+__all__ = [
+    "history_columns",
+    "outcome_counts",
+    "read_batch",
+    "rule_json",
+    "scores_json",
+    "status_column",
+    "write_output",
+]
+
+#: The columns of a history file that batch scoring reads (what ``parse_events`` checks, the
+#: card, the category and the event id that tells a history event from a batch event).
+history_columns = ["EVENT_TIMESTAMP", "ENTITY_ID", "cc_num", *NUMERIC_VARIABLES, "category",
+                   "EVENT_ID"]
+#: Rows per slice of the output CSV rendered by one thread.
+WRITE_SLICE_ROWS = 100_000
+
+
+def read_batch(path: Path) -> pa.Table:
+    """Every column of a batch file as Arrow strings; a file without rows is refused."""
+    table = read_csv_table(path)
+    if table.num_rows == 0:
+        raise DataValidationError(f"batch file {path.name} has no rows")
+    return table
+
+
+def scores_json(scores: dict[str, np.ndarray], ok: np.ndarray) -> pa.Array:
+    """``{"fraud_model": 753.0}`` per row (``{}`` where ``ok`` is False), joined by Arrow:
+    scores are whole numbers, so ``<integer>.0`` is what ``json.dumps`` writes for them."""
+    pieces: list[Any] = []
+    for model_id, values in scores.items():
+        whole = pa.array(np.where(ok, values, 0).astype(np.int64))
+        pieces += [", " if pieces else "{", json.dumps(model_id), ": ",
+                   pc.cast(whole, pa.string()), ".0"]
+    pieces.append("}")
+    joined = pc.binary_join_element_wise(*pieces, "")
+    return joined if ok.all() else pc.if_else(pa.array(ok), joined, "{}")
+
+
+def rule_json(
+    rules: Sequence[Any], hits: np.ndarray, ok: np.ndarray
+) -> tuple[pa.Array, pa.Array, tuple[list[str], np.ndarray, np.ndarray]]:
+    """OUTCOMES and RULE_RESULTS per row, and (outcome text, first row, rows) per pattern.
+
+    ``hits`` is (rules x rows); rows that are not ``ok`` must have no hits, so they get ``[]``
+    and ``{}``. The JSON of each distinct match pattern is written once and taken per row.
+    """
+    weights = (1 << np.arange(hits.shape[0], dtype=np.int64))[:, None]
+    pattern = (hits * weights).sum(axis=0)
+    uniques, first, inverse, counts = np.unique(
+        pattern, return_index=True, return_inverse=True, return_counts=True)
+    outcome_text, result_text = [], []
+    for code in uniques:
+        matched = [r for i, r in enumerate(rules) if code >> i & 1]
+        outcomes: list[str] = []
+        for rule in matched:
+            outcomes.extend(o for o in rule.outcomes if o not in outcomes)
+        outcome_text.append(json.dumps(outcomes))
+        result_text.append(json.dumps({r.rule_id: r.outcomes for r in matched}))
+    rows = pa.array(inverse.astype(np.int32))
+    return (pa.array(outcome_text, type=pa.string()).take(rows),
+            pa.array(result_text, type=pa.string()).take(rows),
+            (outcome_text, first, counts))
+
+
+def outcome_counts(texts: list[str], first: np.ndarray, counts: np.ndarray) -> dict[str, int]:
+    """Rows per outcome, from the rows per distinct OUTCOMES text (most frequent text first,
+    ties in order of first appearance, as ``pandas.Series.value_counts`` orders them)."""
+    by_text: dict[str, list[int]] = {}
+    for text, at, n in zip(texts, first.tolist(), counts.tolist(), strict=True):
+        entry = by_text.setdefault(text, [at, 0])
+        entry[0], entry[1] = min(entry[0], at), entry[1] + n
+    result: dict[str, int] = {}
+    for text, (_, n) in sorted(by_text.items(), key=lambda item: (-item[1][1], item[1][0])):
+        for outcome in json.loads(text):
+            result[outcome] = result.get(outcome, 0) + n
+    return result
+
+
+def status_column(error: np.ndarray, ok: np.ndarray) -> pa.Array:
+    """``SUCCESS``, or why the row could not be scored."""
+    if ok.all():
+        return pc.cast(pa.repeat(pa.scalar("SUCCESS"), len(ok)), pa.string())
+    reasons = pa.array(np.where(ok, None, error), type=pa.string(), from_pandas=True)
+    return reasons.fill_null("SUCCESS")
+
+
+def write_output(table: pa.Table, path: Path) -> None:
+    """Write ``table`` as CSV to ``path`` atomically (a reader never sees half a file).
+
+    Slices of rows are rendered to CSV text by parallel threads (Arrow releases the GIL) and
+    written in order; only the first carries the header.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    workers = min(os.cpu_count() or 1, 4)
+    starts = list(range(0, table.num_rows, WRITE_SLICE_ROWS)) or [0]
+
+    def render(start: int) -> pa.Buffer:
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table.slice(start, WRITE_SLICE_ROWS), sink, pacsv.WriteOptions(
+            include_header=start == 0, quoting_style="needed"))
+        return sink.getvalue()
+
+    if workers == 1 or len(starts) == 1:
+        pacsv.write_csv(table, tmp, pacsv.WriteOptions(quoting_style="needed"))
+        tmp.replace(path)
+        return
+    with tmp.open("wb") as handle, ThreadPoolExecutor(workers) as pool:
+        # a window of ``workers`` slices at a time keeps the text in memory bounded
+        for at in range(0, len(starts), workers):
+            for buffer in pool.map(render, starts[at:at + workers]):
+                handle.write(buffer)
+    tmp.replace(path)
