@@ -16,7 +16,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from fraudpipe.engine.calibration import Calibration
+from fraudpipe.engine.calibration import GRID, Calibration
 from fraudpipe.engine.compiled import CompiledPredictor, compiled_predictor
 from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES
 from fraudpipe.engine.entities import CardState, Snapshot
@@ -25,7 +25,7 @@ from fraudpipe.engine.single_row import RowPredictor, single_row_predictor
 from fraudpipe.errors import ResourceNotFoundError
 from fraudpipe.workspace import read_json
 
-__all__ = ["ModelArtifact", "load_artifact", "unsure_rows"]
+__all__ = ["ModelArtifact", "half_points", "load_artifact", "unsure_rows"]
 
 MODEL_FILE, METADATA_FILE = "model.txt", "metadata.json"
 #: Batches of at least this many rows are scored by the compiled trees (below it, compiling or
@@ -47,6 +47,7 @@ class ModelArtifact:
     calibration: Calibration
     snapshot: Snapshot
     _compiled: CompiledPredictor | bool | None = field(default=False, repr=False)
+    _half_points: np.ndarray | None = field(default=None, repr=False)
     _row: RowPredictor | None = field(default=None, repr=False)
 
     @property
@@ -143,7 +144,9 @@ class ModelArtifact:
         if predictor is None:
             return self.booster.predict(matrix, raw_score=True, num_threads=threads)
         raw = predictor.raw(matrix, threads)
-        unsure = unsure_rows(self.calibration, raw, COMPILED_TOLERANCE)
+        if self._half_points is None:
+            self._half_points = half_points(self.calibration)
+        unsure = unsure_rows(self._half_points, raw, COMPILED_TOLERANCE)
         if len(unsure):
             raw[unsure] = self.booster.predict(matrix[unsure], raw_score=True, num_threads=1)
         return raw
@@ -166,12 +169,21 @@ class ModelArtifact:
         return self.calibration.score(self.raw(matrix, threads))
 
 
-def unsure_rows(calibration: Calibration, raw: np.ndarray, tolerance: float) -> np.ndarray:
-    """Rows whose integer score could change if their margin moved by up to ``tolerance``
-    (scores are monotone in the margin, so comparing both ends is enough)."""
-    low = calibration.score(raw - tolerance)
-    high = calibration.score(raw + tolerance)
-    return np.flatnonzero(low != high)
+def half_points(calibration: Calibration) -> np.ndarray:
+    """The margins at which the calibrated value is k + 0.5 (k = 0..999), where a score
+    changes: the thresholds increase strictly, so interpolating the other way inverts the
+    mapping (up to rounding far below :data:`COMPILED_TOLERANCE`)."""
+    return np.interp(np.arange(0.5, 1000.0), GRID, calibration.thresholds)
+
+
+def unsure_rows(half: np.ndarray, raw: np.ndarray, tolerance: float) -> np.ndarray:
+    """Rows whose integer score could change if their margin moved by up to ``tolerance``:
+    a half point (:func:`half_points`) lies within ``tolerance`` of the margin (one binary
+    search per row)."""
+    at = np.searchsorted(half, raw - tolerance)
+    inside = at < len(half)
+    near = half[np.minimum(at, len(half) - 1)] <= raw + tolerance
+    return np.flatnonzero(inside & near)
 
 
 _CACHE: dict[tuple[str, float], ModelArtifact] = {}
