@@ -25,6 +25,7 @@ from fraudpipe.errors import DataValidationError, EtlError
 from fraudpipe.etl.late import assemble, plan_late
 from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order
 from fraudpipe.etl.raw import RawRows, inspect_files, load_raw_rows, quote
+from fraudpipe.etl.repeats import materialise_repeated
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
@@ -197,9 +198,12 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
 
 def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw: RawRows,
             ordered: dict[str, pa.Table]) -> None:
-    """A view, or for ``materialize`` a table: in Arrow and raw-row order when it has the keys."""
+    """A view, or for ``materialize`` a table: repeated keys found by sorting
+    (``fraudpipe.etl.repeats``), rows in Arrow and raw-row order when they have the keys."""
     if "materialize" not in statement.flags:
         con.execute(f"CREATE TEMP VIEW {statement.name} AS {sql}")
+        return
+    if materialise_repeated(con, statement.name, sql):
         return
     table = materialise_in_order(con, statement.name, sql, raw.bases) if raw.bases else None
     if table is None:
