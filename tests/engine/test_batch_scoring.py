@@ -1,0 +1,159 @@
+"""Batch scoring's fast path gives the output of the plain one: slices of cards on threads,
+compiled trees, Arrow timestamps, JSON built per pattern and CSV written in slices."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from fraudpipe.engine import BuiltinEngine, batch_io, scoring
+from fraudpipe.engine.artifact import COMPILED_TOLERANCE, half_points, unsure_rows
+from fraudpipe.engine.calibration import GRID, Calibration
+from fraudpipe.engine.dataset import _to_epoch_seconds
+from fraudpipe.engine.scoring import score_batch
+from tests.engine.conftest import DETECTOR, MODEL
+
+
+def _batch_with_bad_rows(source: Path, target: Path) -> pd.DataFrame:
+    batch = pd.read_csv(source, dtype=str, keep_default_na=False)
+    batch.loc[3, "EVENT_TIMESTAMP"] = "not-a-time"
+    batch.loc[50, "amt"] = "12,50"
+    batch.loc[70, "amt"] = ""
+    batch.loc[90, "category"] = "never_seen"
+    batch.loc[110, "merchant"] = 'Shop "A", and B'  # quoted in the CSV
+    batch.to_csv(target, index=False)
+    return batch
+
+
+def test_slices_threads_and_compiled_trees_give_the_output_of_one_piece(
+    trained: BuiltinEngine, data_files: tuple[Path, Path, Path], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a batch with bad rows, an unknown category and a value that needs quoting
+    source = tmp_path / "batch.csv"
+    batch = _batch_with_bad_rows(data_files[2], source)
+    detector = trained.load_detector(DETECTOR)
+    # WHEN it is scored in one piece with LightGBM on one thread, written in one go ...
+    monkeypatch.setattr(scoring, "CHUNK_ROWS", 10**9)
+    monkeypatch.setattr(scoring, "MAX_THREADS", 1)
+    monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 10**9)
+    monkeypatch.setattr(batch_io, "WRITE_SLICE_ROWS", 10**9)
+    plain = score_batch(detector, source, tmp_path / "plain.csv")
+    # ... and in slices of a few cards on two threads with the compiled trees, written in
+    # slices rendered in parallel
+    monkeypatch.setattr(scoring, "CHUNK_ROWS", 300)
+    monkeypatch.setattr(scoring, "MAX_THREADS", 2)
+    monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 0)
+    monkeypatch.setattr(batch_io, "WRITE_SLICE_ROWS", 257)
+    fast = score_batch(detector, source, tmp_path / "fast.csv")
+    # THEN the files are byte for byte the same, and so are the summaries
+    assert len(batch) > 1000
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
+    assert {k: v for k, v in fast.items() if not k.startswith("stage")} == {
+        k: v for k, v in plain.items() if not k.startswith("stage")}
+    assert fast["rows"] == len(batch) and fast["failed_rows"] == 2
+    assert set(fast["stage_seconds"]) >= {"read", "parse", "history", "features_and_trees",
+                                          "write"}
+    out = pd.read_csv(tmp_path / "fast.csv", dtype=str, keep_default_na=False)
+    assert out.loc[110, "merchant"] == 'Shop "A", and B'
+    assert out.loc[3, "STATUS"] == "EVENT_TIMESTAMP: not an ISO 8601 timestamp"
+    assert out.loc[3, ["MODEL_SCORES", "OUTCOMES", "RULE_RESULTS"]].tolist() == ["{}", "[]",
+                                                                                 "{}"]
+    scores = out["MODEL_SCORES"].map(lambda text: json.loads(text).get(MODEL, -1))
+    counts = out["OUTCOMES"].map(json.loads).explode().value_counts().to_dict()
+    assert fast["outcome_counts"] == counts
+    assert scores.nunique() > 50
+
+
+def test_compiled_margins_never_change_a_score(
+    trained: BuiltinEngine, data_files: tuple[Path, Path, Path]
+) -> None:
+    # GIVEN compiled trees whose margins are off by 5e-9 (within the tolerance), and a
+    # calibration that puts the first row's LightGBM margin exactly on a rounding boundary
+    artifact = trained.load_detector(DETECTOR).models[0].artifact
+    batch = pd.read_csv(data_files[2], dtype=str, keep_default_na=False).head(400)
+    matrix = artifact.matrix(
+        pd.factorize(batch["cc_num"])[0],
+        pd.to_datetime(batch["EVENT_TIMESTAMP"]).to_numpy(dtype="datetime64[s]").astype(np.int64),
+        {"amt": pd.to_numeric(batch["amt"]).to_numpy(),
+         "city_pop": pd.to_numeric(batch["city_pop"]).to_numpy(dtype=float)},
+        {c: batch[c].to_numpy(dtype=object) for c in ("category", "gender", "state")})
+    exact = artifact.booster.predict(matrix, raw_score=True)
+    step = 0.01
+    calibration = Calibration(exact[0] - (500.5 - GRID) * step)
+
+    class Shifted:
+        def raw(self, data: np.ndarray, threads: int = 0) -> np.ndarray:
+            return artifact.booster.predict(data, raw_score=True) + 5e-9
+
+    shifted = dataclasses.replace(artifact, calibration=calibration, _compiled=Shifted(),
+                                  _half_points=None)
+    # WHEN the batch is scored through the compiled path
+    scores = calibration.score(shifted.raw(matrix, compiled=True))
+    # THEN every score is LightGBM's, though rounding the shifted margin would move one
+    assert calibration.score(exact + 5e-9)[0] != calibration.score(exact)[0]
+    np.testing.assert_array_equal(scores, calibration.score(exact))
+
+
+def test_unsure_rows_are_those_near_a_half_point() -> None:
+    calibration = Calibration(np.linspace(-5.0, 5.0, 1001))
+    half = half_points(calibration)
+    raw = np.array([half[0], half[999] + COMPILED_TOLERANCE / 2, half[10] + 3e-8,
+                    half[10] - COMPILED_TOLERANCE / 2, -9.0, 9.0, (half[20] + half[21]) / 2])
+    assert unsure_rows(half, raw, COMPILED_TOLERANCE).tolist() == [0, 1, 3]
+
+
+@pytest.mark.parametrize("stamps", [
+    ["2020-06-21T12:14:25Z", "2021-01-01T00:00:00Z", "1999-12-31T23:59:59Z"],
+    ["2020-06-21T12:14:25+01:00", "2020-06-21T12:14:25-05:30", "2020-06-21T12:14:25Z"],
+])
+def test_arrow_timestamps_equal_pandas_iso8601(stamps: list[str]) -> None:
+    values = pd.Series(stamps * 50, dtype="str")
+    seconds, bad = _to_epoch_seconds(values)
+    expected = pd.to_datetime(values, utc=True, format="ISO8601").to_numpy(
+        dtype="datetime64[s]").astype(np.int64)
+    np.testing.assert_array_equal(seconds, expected)
+    assert not bad.any()
+
+
+def test_other_timestamp_spellings_fall_back_to_pandas_and_mark_bad_cells() -> None:
+    values = pd.Series(["2020-06-21T12:14:25Z", "2020-06-21 12:14:25", "2020-06-21",
+                        "2020-06-21T12:14:25.7Z", "yesterday", "", " 2020-06-21T12:14:25Z"],
+                       dtype="str")
+    seconds, bad = _to_epoch_seconds(values)
+    assert bad.tolist() == [False, False, False, False, True, True, False]
+    noon = int(pd.Timestamp("2020-06-21T12:14:25Z").timestamp())
+    assert seconds.tolist() == [noon, noon, noon - 44065, noon, 0, 0, noon]
+
+
+def test_csv_written_in_slices_equals_one_write(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(0)
+    texts = np.array(['a', 'b,c', 'say "hi"', '', '{"m": 1.0}', 'line'], dtype=object)
+    table = pa.table({f"c{i}": pa.array(rng.choice(texts, 1001), type=pa.string())
+                      for i in range(4)})
+    monkeypatch.setattr(batch_io, "WRITE_SLICE_ROWS", 10**9)
+    batch_io.write_output(table, tmp_path / "one.csv")
+    monkeypatch.setattr(batch_io, "WRITE_SLICE_ROWS", 100)
+    batch_io.write_output(table, tmp_path / "sliced.csv")
+    assert (tmp_path / "sliced.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_outcome_counts_follow_value_counts_order() -> None:
+    texts = ['["low_risk"]', '["high_risk"]', '[]', '["medium_risk", "review"]', '["review"]']
+    first = np.array([0, 1, 2, 3, 4])
+    counts = np.array([5, 3, 9, 3, 2])
+    rows = pd.Series(np.repeat(texts, counts))
+    expected: dict[str, int] = {}
+    for text, n in rows.value_counts().items():
+        for outcome in json.loads(str(text)):
+            expected[outcome] = expected.get(outcome, 0) + int(n)
+    result = batch_io.outcome_counts(texts, first, counts)
+    assert list(result.items()) == list(expected.items())
