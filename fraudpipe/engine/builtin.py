@@ -20,7 +20,7 @@ from fraudpipe.engine.artifact import load_artifact
 from fraudpipe.engine.backends import detector_ttl, open_jobs, open_registry
 from fraudpipe.engine.dataset import EVENT_VARIABLES
 from fraudpipe.engine.entities import EntityStore
-from fraudpipe.engine.realtime import predict_event
+from fraudpipe.engine.realtime import RealtimeEvent, predict_event, predict_events
 from fraudpipe.engine.registry import Registry, now
 from fraudpipe.engine.rules import RuleSet, score_variable
 from fraudpipe.engine.scoring import Detector, ScoringModel
@@ -38,6 +38,7 @@ from fraudpipe.engine.versions import (
     parse_major,
 )
 from fraudpipe.errors import (
+    DataValidationError,
     NoActiveDetectorError,
     ResourceNotFoundError,
     SimultaneousTrainingError,
@@ -384,10 +385,23 @@ class BuiltinEngine:
         """
         detector = self.load_detector(detector_id, detector_version)
         with self._realtime:
-            if self._store is None:
-                self._store = EntityStore(self.registry.entity_store_path)
-            return predict_event(detector, self._store, event_id, event_timestamp, entity_id,
-                                 event_variables)
+            return predict_event(detector, self._entity_store(), event_id, event_timestamp,
+                                 entity_id, event_variables)
+
+    def get_event_predictions(
+        self, detector_id: str, events: list[RealtimeEvent],
+    ) -> list[dict[str, Any] | DataValidationError]:
+        """:meth:`get_event_prediction` of several events with the ACTIVE version, as if one
+        after the other in the given order (a realtime server's requests that arrived
+        together); an event the engine refuses gets its DataValidationError in its place."""
+        detector = self.load_detector(detector_id)
+        with self._realtime:
+            return predict_events(detector, self._entity_store(), events)
+
+    def _entity_store(self) -> EntityStore:
+        if self._store is None:
+            self._store = EntityStore(self.registry.entity_store_path)
+        return self._store
 
     def close(self) -> None:
         if self._store is not None:

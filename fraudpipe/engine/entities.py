@@ -341,16 +341,43 @@ class EntityStore:
         ).fetchone()
         return None if row is None else StoredCard(row[0], decode_state(row[1]))
 
+    def read_many(self, keys: list[str]) -> dict[str, StoredCard]:
+        """:meth:`read` of several cards in one query (cards never scored here are absent)."""
+        if len(keys) == 1:
+            found = self.read(keys[0])
+            return {} if found is None else {keys[0]: found}
+        marks = ",".join("?" * len(keys))
+        rows = self._db.execute(
+            f"SELECT key, version, state FROM card_states WHERE key IN ({marks})", keys
+        ).fetchall()
+        return {key: StoredCard(version, decode_state(state)) for key, version, state in rows}
+
     def write(self, key: str, state: CardState, version: int) -> bool:
         """Store ``state`` if the card's row is still at ``version`` (0: no row yet)."""
+        return self.write_many([(key, state, version)])[0]
+
+    def write_many(self, items: list[tuple[str, CardState, int]]) -> list[bool]:
+        """:meth:`write` of several ``(key, state, version)``, in one transaction; which
+        applied. Why one transaction: a commit appends to the WAL and wakes the next writer,
+        so the events scored together are recorded together."""
+        rows = [(key, version, encode_state(state)) for key, state, version in items]
         with self.exclusive():
-            changed = self._db.execute(
-                "INSERT INTO card_states (key, version, state) VALUES (?1, ?2 + 1, ?3)"
-                " ON CONFLICT(key) DO UPDATE SET version = ?2 + 1, state = ?3"
-                " WHERE card_states.version = ?2",
-                (key, version, encode_state(state)),
-            ).rowcount
-        return changed == 1
+            if len(rows) == 1:
+                return [self._db.execute(self._UPSERT, rows[0]).rowcount == 1]
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                applied = [self._db.execute(self._UPSERT, row).rowcount == 1 for row in rows]
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return applied
+
+    _UPSERT = (
+        "INSERT INTO card_states (key, version, state) VALUES (?1, ?2 + 1, ?3)"
+        " ON CONFLICT(key) DO UPDATE SET version = ?2 + 1, state = ?3"
+        " WHERE card_states.version = ?2"
+    )
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

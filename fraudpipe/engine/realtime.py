@@ -1,46 +1,121 @@
-"""Realtime scoring of one event: AFD's GetEventPrediction on the built-in engine.
+"""Realtime scoring: AFD's GetEventPrediction on the built-in engine, one event or several.
 
-Why a module of its own: the realtime path is latency-bound (one event, one card's history
-from the entity store) while batch scoring in :mod:`fraudpipe.engine.scoring` is
-throughput-bound; they share the feature code (:meth:`ModelArtifact.matrix`) so the same event
-after the same history gets the same score either way.
+Why a module of its own: the realtime path is latency-bound (a few events, their cards'
+histories from the entity store) while batch scoring in :mod:`fraudpipe.engine.scoring` is
+throughput-bound; they share the feature code (:meth:`ModelArtifact.states_matrix`) so the same
+event after the same history gets the same score either way.
 
-Per event: one lock-free read of the card's state, the features of the card's recent rows plus
-the event, LightGBM's single-row path (:mod:`fraudpipe.engine.single_row`), then one
-conditional write of the updated state (see :class:`EntityStore` for why it is versioned).
+Per call: one lock-free read of each card's state, the features of every card's recent rows
+plus its event in one :func:`~fraudpipe.engine.features.build_features` call, LightGBM's
+single-row path per event (:mod:`fraudpipe.engine.single_row`), the rules over all events at
+once, then one transaction of conditional writes (see :class:`EntityStore` for why they are
+versioned).
+
+Why several events per call: building features costs per numpy call, not per row, so the
+events a server has received together (``fraudpipe serve`` scores the requests of one turn of
+its event loop together) cost about what one costs. The result is the one of scoring them one
+after the other in the given order: each round takes at most one event per card (a card's
+second event waits for the next round, after the first is recorded), and a card's rows never
+mix with another card's.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from fraudpipe.engine.artifact import ModelArtifact
 from fraudpipe.engine.dataset import EVENT_VARIABLES, NUMERIC_VARIABLES
-from fraudpipe.engine.entities import CardState, EntityStore, entity_key
+from fraudpipe.engine.entities import CardState, EntityStore, StoredCard, entity_key
 from fraudpipe.engine.features import to_cents
 from fraudpipe.engine.rules import score_variable
 from fraudpipe.engine.scoring import Detector
 from fraudpipe.errors import DataValidationError
 
-__all__ = ["predict_event"]
+__all__ = ["RealtimeEvent", "predict_event", "predict_events"]
+
+#: Card codes and timestamps share one int64 key in the window search of
+#: :func:`~fraudpipe.engine.features.history_features` (``card << 32 | ts``): events whose
+#: timestamp falls outside 32 bits are scored alone (card code 0), where that cannot matter.
+_SHARED_TS = range(0, 2**32)
+
+
+@dataclass(frozen=True)
+class RealtimeEvent:
+    """One event to score (GetEventPrediction's request fields)."""
+
+    event_id: str
+    event_timestamp: str
+    entity_id: str
+    event_variables: dict[str, Any]
+
+
+@dataclass
+class _Parsed:
+    ts: int
+    key: str
+    cents: int
+    variables: dict[str, str]
+    numbers: dict[str, np.ndarray]  # one value each, NaN when missing
+    imputed: list[str]
 
 
 def predict_event(
-    detector: Detector,
-    store: EntityStore,
-    event_id: str,
-    event_timestamp: str,
-    entity_id: str,
-    event_variables: dict[str, Any],
+    detector: Detector, store: EntityStore, event_id: str, event_timestamp: str,
+    entity_id: str, event_variables: dict[str, Any],
 ) -> dict[str, Any]:
     """Score one event in AFD's GetEventPrediction shape and record it in the store."""
-    ts = _epoch_seconds(event_id, event_timestamp)
-    variables = {k: ("" if v is None else str(v)) for k, v in event_variables.items()}
-    imputed = [v for v in EVENT_VARIABLES if not variables.get(v, "").strip()]
+    [answer] = predict_events(detector, store, [
+        RealtimeEvent(event_id, event_timestamp, entity_id, event_variables)])
+    if isinstance(answer, DataValidationError):
+        raise answer
+    return answer
+
+
+def predict_events(
+    detector: Detector, store: EntityStore, events: list[RealtimeEvent],
+) -> list[dict[str, Any] | DataValidationError]:
+    """Score ``events`` as if one after the other, in order, and record them in the store.
+
+    Each answer is AFD's GetEventPrediction shape, or the DataValidationError of an event
+    whose values the engine refuses (the other events are scored all the same).
+    """
+    answers: list[dict[str, Any] | DataValidationError | None] = [None] * len(events)
+    parsed: dict[int, _Parsed] = {}
+    for index, event in enumerate(events):
+        try:
+            parsed[index] = _parse(detector, event)
+        except DataValidationError as exc:
+            answers[index] = exc
+    scores: dict[int, dict[str, float]] = {}
+    waiting = list(parsed)
+    while waiting:
+        batch, later, cards, alone = [], [], set(), False
+        for index in waiting:
+            item = parsed[index]
+            apart = item.ts not in _SHARED_TS
+            if item.key in cards or (batch and (apart or alone)):
+                later.append(index)  # and every later event of its card after it
+            else:
+                batch.append(index)
+                alone = alone or apart
+            cards.add(item.key)
+        found = _score_and_record(detector, store, [parsed[i] for i in batch])
+        scores.update(zip(batch, found, strict=True))
+        waiting = later
+    if scores:
+        order = sorted(scores)
+        _answer(detector, [parsed[i] for i in order], [scores[i] for i in order], order,
+                answers)
+    return answers  # type: ignore[return-value]
+
+
+def _parse(detector: Detector, event: RealtimeEvent) -> _Parsed:
+    ts = _epoch_seconds(event.event_id, event.event_timestamp)
+    variables = {k: ("" if v is None else str(v)) for k, v in event.event_variables.items()}
     numbers: dict[str, np.ndarray] = {}
     for name in NUMERIC_VARIABLES:
         text = variables.get(name, "").strip()
@@ -48,73 +123,98 @@ def predict_event(
             numbers[name] = np.array([float(text) if text else np.nan])
         except ValueError as exc:
             raise DataValidationError(
-                f"event {event_id}: variable {name} is not a number ({text!r})"
+                f"event {event.event_id}: variable {name} is not a number ({text!r})"
             ) from exc
-    key = entity_key(str(entity_id).strip())
     first = detector.models[0].artifact
     cents = int(to_cents(first.impute({"amt": numbers["amt"]})["amt"])[0])
-    scores = _score_and_record(detector, store, key, ts, cents, numbers, variables)
-    strings = {name: np.array([variables.get(name, "")], dtype=object)
+    return _Parsed(ts, entity_key(str(event.entity_id).strip()), cents, variables, numbers,
+                   [v for v in EVENT_VARIABLES if not variables.get(v, "").strip()])
+
+
+def _answer(
+    detector: Detector, items: list[_Parsed], scores: list[dict[str, float]],
+    indexes: list[int], answers: list[Any],
+) -> None:
+    """Rules over the scored events at once, then each event's response."""
+    n = len(items)
+    strings = {name: np.array([item.variables.get(name, "") for item in items], dtype=object)
                for name in EVENT_VARIABLES if name in detector.rules.used_variables}
-    hits = detector.rules.matches(detector.rule_variables(strings, numbers, scores), 1)[:, 0]
-    return {
-        "modelScores": [
-            {
-                "modelVersion": {"modelId": m.model_id, "modelType": m.model_type,
-                                 "modelVersionNumber": m.version},
-                "scores": {score_variable(m.model_id): float(scores[m.model_id][0])},
-            }
-            for m in detector.models
-        ],
-        "ruleResults": detector.rules.rule_results(hits),
-        "externalModelOutputs": [],
-        "imputedVariables": imputed,
-        "detectorId": detector.detector_id,
-        "detectorVersionId": detector.version,
-    }
+    numbers = {name: np.array([item.numbers[name][0] for item in items])
+               for name in NUMERIC_VARIABLES}
+    columns = {m.model_id: np.array([s[m.model_id] for s in scores]) for m in detector.models}
+    hits = detector.rules.matches(detector.rule_variables(strings, numbers, columns), n)
+    for j, (index, item) in enumerate(zip(indexes, items, strict=True)):
+        answers[index] = {
+            "modelScores": [
+                {
+                    "modelVersion": {"modelId": m.model_id, "modelType": m.model_type,
+                                     "modelVersionNumber": m.version},
+                    "scores": {score_variable(m.model_id): scores[j][m.model_id]},
+                }
+                for m in detector.models
+            ],
+            "ruleResults": detector.rules.rule_results(hits[:, j]),
+            "externalModelOutputs": [],
+            "imputedVariables": item.imputed,
+            "detectorId": detector.detector_id,
+            "detectorVersionId": detector.version,
+        }
 
 
 def _score_and_record(
-    detector: Detector, store: EntityStore, key: str, ts: int, cents: int,
-    numbers: dict[str, np.ndarray], variables: dict[str, str],
-) -> dict[str, np.ndarray]:
-    """Score the event on the card's stored history and add it to that history.
+    detector: Detector, store: EntityStore, items: list[_Parsed],
+) -> list[dict[str, float]]:
+    """Score events of distinct cards on their stored histories and add them to those.
 
-    Scoring runs outside any lock; the write applies only if no other process recorded an
-    event of this card meanwhile, else the event is scored again on the newer history. After
+    Scoring runs outside any lock; each write applies only if no other process recorded an
+    event of that card meanwhile, else that event is scored again on the newer history. After
     a few such races the card is scored under the store's writers' lock, which always wins.
     """
-    for _ in range(store.OPTIMISTIC_ATTEMPTS):
-        done = _attempt(detector, store, key, ts, cents, numbers, variables)
-        if done is not None:
-            return done
+    stored = store.read_many([item.key for item in items])
+    written, scores = _attempt(detector, store, items, [stored.get(i.key) for i in items])
+    for j, ok in enumerate(written):
+        if not ok:
+            scores[j] = _score_one(detector, store, items[j])
+    return scores
+
+
+def _score_one(detector: Detector, store: EntityStore, item: _Parsed) -> dict[str, float]:
+    """One event, retried until its write applies (the path of a lost race)."""
+    for _ in range(store.OPTIMISTIC_ATTEMPTS - 1):
+        [ok], [scores] = _attempt(detector, store, [item], [store.read(item.key)])
+        if ok:
+            return scores
     with store.exclusive():
-        done = _attempt(detector, store, key, ts, cents, numbers, variables)
-    if done is None:  # pragma: no cover - nobody else writes while the lock is held
+        [ok], [scores] = _attempt(detector, store, [item], [store.read(item.key)])
+    if not ok:  # pragma: no cover - nobody else writes while the lock is held
         raise RuntimeError(f"entity store {store.path} changed under its writers' lock")
-    return done
+    return scores
 
 
 def _attempt(
-    detector: Detector, store: EntityStore, key: str, ts: int, cents: int,
-    numbers: dict[str, np.ndarray], variables: dict[str, str],
-) -> dict[str, np.ndarray] | None:
-    """Scores, or None if the card's row changed between reading and writing it."""
-    stored = store.read(key)
-    state = stored.state if stored else detector.models[0].artifact.snapshot.card(key)
-    scores = {model.model_id: _event_score(model.artifact, state, ts, numbers, variables)
-              for model in detector.models}  # fmt: skip
-    state.add(ts, cents, variables.get("category", "").strip())
-    return scores if store.write(key, state, stored.version if stored else 0) else None
-
-
-def _event_score(
-    artifact: ModelArtifact, state: CardState, ts: int, numbers: dict[str, np.ndarray],
-    variables: dict[str, str],
-) -> np.ndarray:
-    matrix = artifact.state_matrix(state, ts, numbers, variables)
-    raw = artifact.row_predictor().raw(matrix[-1])
-    return artifact.calibration.score(np.array([raw]))
+    detector: Detector, store: EntityStore, items: list[_Parsed],
+    stored: list[StoredCard | None],
+) -> tuple[list[bool], list[dict[str, float]]]:
+    """Score the events on the given states and write the new states; which writes applied."""
+    snapshot = detector.models[0].artifact.snapshot
+    states: list[CardState] = [s.state if s else snapshot.card(i.key)
+                               for s, i in zip(stored, items, strict=True)]
+    scores: list[dict[str, float]] = [{} for _ in items]
+    for model in detector.models:
+        artifact = model.artifact
+        matrix, rows = artifact.states_matrix(
+            states, [i.ts for i in items], [i.numbers for i in items],
+            [i.variables for i in items])
+        predictor = artifact.row_predictor()
+        raw = np.array([predictor.raw(matrix[row]) for row in rows])
+        for j, value in enumerate(artifact.calibration.score(raw)):
+            scores[j][model.model_id] = float(value)
+    for state, item in zip(states, items, strict=True):
+        state.add(item.ts, item.cents, item.variables.get("category", "").strip())
+    written = store.write_many([
+        (item.key, state, found.version if found else 0)
+        for item, state, found in zip(items, states, stored, strict=True)])
+    return written, scores
 
 
 def _epoch_seconds(event_id: str, stamp: str) -> int:
