@@ -1,5 +1,5 @@
 """Batch scoring's fast path gives the output of the plain one: slices of cards on threads,
-compiled trees, Arrow timestamps, JSON built per pattern and CSV written in slices."""
+compiled trees, Arrow timestamps, JSON built once per rule-match pattern."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from fraudpipe.engine import BuiltinEngine, batch_io, scoring
@@ -39,18 +38,15 @@ def test_slices_threads_and_compiled_trees_give_the_output_of_one_piece(
     source = tmp_path / "batch.csv"
     batch = _batch_with_bad_rows(data_files[2], source)
     detector = trained.load_detector(DETECTOR)
-    # WHEN it is scored in one piece with LightGBM on one thread, written in one go ...
+    # WHEN it is scored in one piece with LightGBM on one thread ...
     monkeypatch.setattr(scoring, "CHUNK_ROWS", 10**9)
     monkeypatch.setattr(scoring, "MAX_THREADS", 1)
     monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 10**9)
-    monkeypatch.setattr(batch_io, "WRITE_SLICE_ROWS", 10**9)
     plain = score_batch(detector, source, tmp_path / "plain.csv")
-    # ... and in slices of a few cards on two threads with the compiled trees, written in
-    # slices rendered in parallel
+    # ... and in slices of a few cards on two threads with the compiled trees
     monkeypatch.setattr(scoring, "CHUNK_ROWS", 300)
     monkeypatch.setattr(scoring, "MAX_THREADS", 2)
     monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 0)
-    monkeypatch.setattr(batch_io, "WRITE_SLICE_ROWS", 257)
     fast = score_batch(detector, source, tmp_path / "fast.csv")
     # THEN the files are byte for byte the same, and so are the summaries
     assert len(batch) > 1000
@@ -130,20 +126,6 @@ def test_other_timestamp_spellings_fall_back_to_pandas_and_mark_bad_cells() -> N
     assert bad.tolist() == [False, False, False, False, True, True, False]
     noon = int(pd.Timestamp("2020-06-21T12:14:25Z").timestamp())
     assert seconds.tolist() == [noon, noon, noon - 44065, noon, 0, 0, noon]
-
-
-def test_csv_written_in_slices_equals_one_write(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = np.random.default_rng(0)
-    texts = np.array(['a', 'b,c', 'say "hi"', '', '{"m": 1.0}', 'line'], dtype=object)
-    table = pa.table({f"c{i}": pa.array(rng.choice(texts, 1001), type=pa.string())
-                      for i in range(4)})
-    monkeypatch.setattr(batch_io, "WRITE_SLICE_ROWS", 10**9)
-    batch_io.write_output(table, tmp_path / "one.csv")
-    monkeypatch.setattr(batch_io, "WRITE_SLICE_ROWS", 100)
-    batch_io.write_output(table, tmp_path / "sliced.csv")
-    assert (tmp_path / "sliced.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
-    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_outcome_counts_follow_value_counts_order() -> None:
