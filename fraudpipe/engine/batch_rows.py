@@ -58,7 +58,7 @@ class BatchRows:
     keys: np.ndarray  # object: entity key of each card code
     ts: np.ndarray  # int64 epoch seconds
     numeric: dict[str, np.ndarray]  # NUMERIC_VARIABLES, imputed for batch rows
-    categorical: dict[str, pa.Array]  # CATEGORICAL_VARIABLES as Arrow strings
+    categorical: dict[str, pa.DictionaryArray]  # CATEGORICAL_VARIABLES (Arrow strings)
     targets: np.ndarray  # int64 per row
 
     def __len__(self) -> int:
@@ -91,7 +91,7 @@ class BatchRows:
         """The model matrix of rows ``start:stop`` (``base`` is the older history of all)."""
         part = slice(start, stop)
         categorical: dict[str, Any] = {
-            name: values.slice(start, stop - start)
+            name: values.slice(start, stop - start).dictionary_decode()
             for name, values in self.categorical.items()}
         if stop - start < ARROW_MIN_ROWS:
             categorical = {name: np.asarray(values.to_pylist(), dtype=object)
@@ -147,7 +147,8 @@ def batch_rows(
             values = pa.array([""] * target, type=pa.large_string())
         context = (pa.concat_arrays(parts_category) if c == "category"
                    else pa.array([""] * n_context, type=pa.large_string()))
-        categorical[c] = pa.concat_arrays([context, values])
+        # dictionary-encoded: reordering and slicing move integer indices, not strings
+        categorical[c] = pc.dictionary_encode(pa.concat_arrays([context, values]))
     return BatchRows(
         codes=np.concatenate([*parts_codes, batch_codes]), keys=keys,
         ts=np.concatenate([*parts_ts, events.ts[ok]]), numeric=numeric,
@@ -235,15 +236,21 @@ def _category_stats(
     card_of_row = pd.Index(uniques, dtype=object).get_indexer(table["key"].to_numpy(dtype=object))
     table = table[card_of_row >= 0]
     card_of_row = card_of_row[card_of_row >= 0]
-    names = pc.utf8_trim_whitespace(arrow_strings(categories)).fill_null("")
-    encoded = pc.dictionary_encode(names)
+    if isinstance(categories, pa.DictionaryArray) and categories.null_count == 0:
+        # trim and encode the few distinct names, then map each row's index to its name
+        encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(categories.dictionary))
+        row_names = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)[
+            categories.indices.to_numpy(zero_copy_only=False)]
+    else:
+        encoded = pc.dictionary_encode(
+            pc.utf8_trim_whitespace(arrow_strings(categories)).fill_null(""))
+        row_names = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     vocabulary = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
     table_names = vocabulary.get_indexer(table["category"].to_numpy(dtype=object))
     table, card_of_row = table[table_names >= 0], card_of_row[table_names >= 0]
     table_names = table_names[table_names >= 0]
     width = len(vocabulary) + 1
     table_key = card_of_row.astype(np.int64) * width + table_names
-    row_names = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     row_key = np.asarray(codes, dtype=np.int64) * width + row_names
     order = np.argsort(table_key, kind="stable")
     sorted_key = table_key[order]
