@@ -14,6 +14,7 @@ event) per row, which the entity store and the training snapshot provide.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -172,13 +173,17 @@ def history_features(
     base = base or CardBase.empty(n)
     if category is None:
         category = np.full(n, -1, dtype=np.int64)
-    order = np.lexsort((np.arange(n), ts, card))
-    c, t, a = card[order].astype(np.int64), ts[order].astype(np.int64), cents[order]
-    b_count, b_sum = base.count[order], base.sum_cents[order]
-    b_last_ts, b_last_cents = base.last_ts[order], base.last_cents[order]
-    assert base.sumsq_cents is not None and base.first_ts is not None
-    b_sumsq, b_first = base.sumsq_cents[order], base.first_ts[order]
     idx = np.arange(n)
+    order = np.lexsort((idx, ts, card))
+    # rows already in (card, time) order -- realtime's card history plus its event -- need no
+    # gathering: plain views give the same values without two dozen fancy-index copies
+    ordered = bool(np.array_equal(order, idx))
+    pick = (lambda values: values) if ordered else (lambda values: values[order])
+    c, t, a = pick(card).astype(np.int64), pick(ts).astype(np.int64), pick(cents)
+    b_count, b_sum = pick(base.count), pick(base.sum_cents)
+    b_last_ts, b_last_cents = pick(base.last_ts), pick(base.last_cents)
+    assert base.sumsq_cents is not None and base.first_ts is not None
+    b_sumsq, b_first = pick(base.sumsq_cents), pick(base.first_ts)
     first = np.ones(n, dtype=bool)
     first[1:] = c[1:] != c[:-1]
     start = np.maximum.accumulate(np.where(first, idx, 0))
@@ -186,7 +191,8 @@ def history_features(
     np.cumsum(a, out=cs[1:])
     cs2 = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(a * a, out=cs2[1:])
-    night = time_features(t)["night"].astype(np.int64)
+    hour = (t // 3600) % 24
+    night = ((hour >= 22) | (hour < 4)).astype(np.int64)  # time_features' night, as integers
     cn = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(night, out=cn[1:])
     pos = idx - start
@@ -199,8 +205,8 @@ def history_features(
         var_prev = np.where(n_prev > 1, sumsq_prev / np.maximum(n_prev, 1) - mean_prev**2, np.nan)
         std_prev = np.sqrt(np.maximum(var_prev, 1.0))
         daily_rate = n_prev / np.maximum((t - first_ts) / 86_400.0, 1.0)
-        prev_ts = np.where(first, b_last_ts, np.roll(t, 1).astype(float))
-        prev_cents = np.where(first, b_last_cents, np.roll(a, 1).astype(float))
+        prev_ts = np.where(first, b_last_ts, np.concatenate((t[-1:], t[:-1])).astype(float))
+        prev_cents = np.where(first, b_last_cents, np.concatenate((a[-1:], a[:-1])).astype(float))
         out = {
             "secs_since_prev": t - prev_ts,
             "prev_amt": prev_cents / 100.0,
@@ -219,8 +225,10 @@ def history_features(
         out["count_24h_to_7d"] = out["count_24h"] / (out["count_7d"] + 1.0)
         out["count_24h_to_rate"] = out["count_24h"] / daily_rate
         out["count_3d_to_rate"] = out["count_3d"] / (3.0 * daily_rate)
-        out.update(_habit_features(c, t, a, category[order].astype(np.int64), n_prev,
-                                   _sorted_base(base, order)))
+        out.update(_habit_features(c, t, a, pick(category).astype(np.int64), n_prev,
+                                   _sorted_base(base, pick)))
+    if ordered:
+        return {name: np.asarray(values, dtype=float) for name, values in out.items()}
     result = {}
     for name, values in out.items():
         back = np.empty(n, dtype=float)
@@ -229,9 +237,10 @@ def history_features(
     return result
 
 
-def _sorted_base(base: CardBase, order: np.ndarray) -> dict[str, np.ndarray]:
+def _sorted_base(base: CardBase, pick: Callable[[np.ndarray], np.ndarray]
+                 ) -> dict[str, np.ndarray]:
     names = ("cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq", "band_count")
-    return {name: np.asarray(getattr(base, name))[order] for name in names}
+    return {name: pick(np.asarray(getattr(base, name))) for name in names}
 
 
 def _habit_features(
@@ -271,7 +280,7 @@ def _habit_features(
     night_big = known & ((hour >= 22) | (hour < 4)) & (a > 2 * np.where(cat_n > 0, cat_mean,
                                                                            np.nan))
     lz = np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)), np.nan)
-    excess = np.rint(np.clip(np.nan_to_num(lz, nan=0.0), 0, 10) * 100).astype(np.int64)
+    excess = np.rint(np.clip(np.where(np.isnan(lz), 0.0, lz), 0, 10) * 100).astype(np.int64)
     key = (c << 32) + t
     left = np.searchsorted(key, key - WINDOWS["24h"], side="right")
     idx = np.arange(len(t))
@@ -343,7 +352,8 @@ def build_features(
     columns["amt_to_category"] = amount_to_category(numeric["amt"], columns["category"],
                                                     category_amounts)
     columns.update(time_features(ts))
-    category = np.nan_to_num(columns["category"], nan=-1.0).astype(np.int64)
+    codes = columns["category"]  # NaN (unknown) -> -1; where() is nan_to_num without its
+    category = np.where(np.isnan(codes), -1.0, codes).astype(np.int64)  # per-call overhead
     columns.update(history_features(card, ts, to_cents(numeric["amt"]), base, category))
     matrix = np.empty((n, len(FEATURES)), dtype=float)
     for j, name in enumerate(FEATURES):
