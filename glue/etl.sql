@@ -20,7 +20,8 @@
 -- both engines compute identically (and far faster than hashing strings).
 --
 -- Parameters {{name}} are substituted by the runner as already-quoted SQL literals or
--- expressions: train_cutoff / test_cutoff (a TIMESTAMP expression), test_file, batch_seed,
+-- expressions: train_cutoff / test_cutoff (a TIMESTAMP expression, or test_start.first_ts for
+-- the default), test_file_literal (the test file's name as a string literal), batch_seed,
 -- fraud_samples, legit_samples, raw_columns (the engine-quoted original columns, as r.<column>).
 
 -- name: latest_labels
@@ -86,8 +87,16 @@ FROM parsed AS p
 LEFT JOIN latest_labels AS l ON l.EVENT_ID = p.trans_num
 LEFT JOIN duplicates AS d ON d.trans_num = p.trans_num;
 
+-- The default cutoff (for either side) is the first timestamp of the test file, computed once
+-- here and read by name (two scalar subqueries would parse that file's timestamps twice).
+-- name: test_start
+SELECT MIN(TRY_CAST(trans_date_trans_time AS TIMESTAMP)) AS first_ts
+FROM raw_rows
+WHERE source_file = {{test_file_literal}} AND NOT bad_encoding AND NOT malformed;
+
 -- name: cutoffs  materialize
-SELECT {{train_cutoff}} AS train_cutoff, {{test_cutoff}} AS test_cutoff;
+SELECT {{train_cutoff}} AS train_cutoff, {{test_cutoff}} AS test_cutoff
+FROM test_start;
 
 -- name: routed  materialize
 SELECT c.file_order, c.row_number, c.source_file, c.event_ts, c.event_label, c.reason,

@@ -38,6 +38,7 @@ __all__ = [
     "Statement",
     "check_header",
     "default_cutoff_sql",
+    "file_literal",
     "load_statements",
     "normalise_header",
     "render",
@@ -125,10 +126,17 @@ def timestamp_literal(value: str | None) -> str | None:
 
 
 def default_cutoff_sql(test_file: str) -> str:
-    """The default cutoff: the first timestamp of the raw test file (one column, one scan)."""
-    name = test_file.replace("'", "''")
-    return ("(SELECT MIN(TRY_CAST(trans_date_trans_time AS TIMESTAMP)) FROM raw_rows "
-            f"WHERE source_file = '{name}' AND NOT bad_encoding AND NOT malformed)")
+    """The default cutoff: the first timestamp of the raw test file (statement ``test_start``).
+
+    ``test_file`` is named by the ``test_file_literal`` parameter (:func:`file_literal`).
+    """
+    del test_file  # the file is chosen where test_start is computed
+    return "test_start.first_ts"
+
+
+def file_literal(name: str) -> str:
+    """A file name as a SQL string literal (both engines)."""
+    return "'" + name.replace("'", "''") + "'"
 
 
 def normalise_header(names: list[str]) -> list[str]:
@@ -393,6 +401,7 @@ def run_spark(args: dict[str, str]) -> dict[str, Any]:
         "legit_samples": str(int(args.get("legit_samples") or 0)),
         "raw_columns": ", ".join(f"r.`{c.replace('`', '``')}`" for c in columns),
         "test_file": test_file,
+        "test_file_literal": file_literal(test_file),
     }
     batch = "batch_full" if args.get("batch_mode") == "full" else "batch_sample"
     targets = {"training": "training_output", "test": "test_output", batch: "batch_output",

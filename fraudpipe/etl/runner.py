@@ -26,6 +26,7 @@ from fraudpipe.etl.late import assemble, plan_late
 from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order
 from fraudpipe.etl.raw import RawRows, inspect_files, load_raw_rows, quote
 from fraudpipe.etl.repeats import materialise_repeated
+from fraudpipe.etl.scan import filter_scan
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
@@ -33,6 +34,7 @@ from glue.etl_job import (
     EtlInputError,
     Statement,
     default_cutoff_sql,
+    file_literal,
     load_statements,
     render,
     summarise,
@@ -74,14 +76,16 @@ def _result(con: duckdb.DuckDBPyConnection, sql: str, raw: RawRows,
     """The rows of output statement ``sql``, pass-through values gathered from Arrow.
 
     DuckDB only chooses and orders the rows (``fraudpipe.etl.late``); the raw values never
-    travel through it, and an ORDER BY the rows already satisfy is not sorted again
-    (``fraudpipe.etl.order``).
+    travel through it, an ORDER BY the rows already satisfy is not sorted again
+    (``fraudpipe.etl.order``), and what is then a plain filter runs in Arrow
+    (``fraudpipe.etl.scan``).
     """
     plan = plan_late(sql, raw.bases)
     if plan is None:
         return con.sql(sql).to_arrow_table()
     narrow = drop_satisfied_order(plan.sql, ordered)
-    return assemble(plan, con.sql(narrow).to_arrow_table(), raw)
+    chosen = filter_scan(narrow, ordered)  # a plain filter is done in Arrow
+    return assemble(plan, con.sql(narrow).to_arrow_table() if chosen is None else chosen, raw)
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:
@@ -108,6 +112,7 @@ def _params(params: EtlParams, columns: list[str]) -> dict[str, str]:
         "legit_samples": str(int(batch.get("legit_samples", 130))),
         "raw_columns": ", ".join("r." + quote(c) for c in columns),
         "test_file": test_file,
+        "test_file_literal": file_literal(test_file),
     }
 
 

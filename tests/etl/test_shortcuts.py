@@ -1,0 +1,66 @@
+"""The runner's shortcuts (Arrow filter, dropped ORDER BY, sorted repeats) change no byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fraudpipe.etl.runner as runner
+from tests.etl.helpers import OUTPUTS, make_raw, read, run, set_field
+
+SHORTCUTS = {  # name -> the result that means "not applied"
+    "filter_scan": None, "materialise_repeated": False, "materialise_in_order": None,
+}
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch, applied: list[str]) -> None:
+    for name, declined in SHORTCUTS.items():
+        original = getattr(runner, name)
+
+        def spy(*args: Any, _original: Any = original, _name: str = name,
+                _declined: Any = declined) -> Any:
+            result = _original(*args)
+            if result is not _declined:
+                applied.append(_name)
+            return result
+
+        monkeypatch.setattr(runner, name, spy)
+    order = runner.drop_satisfied_order
+
+    def order_spy(sql: str, ordered: Any) -> str:
+        result = order(sql, ordered)
+        if result != sql:
+            applied.append("drop_satisfied_order")
+        return result
+
+    monkeypatch.setattr(runner, "drop_satisfied_order", order_spy)
+
+
+def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN clean files (every shortcut applies) with a duplicate id and two bad values
+    raw = tmp_path / "raw"
+    make_raw(raw)
+    set_field(raw / "fraudTest.csv", 9, "trans_num",
+              read(raw / "fraudTrain.csv").iloc[3]["trans_num"])
+    set_field(raw / "fraudTrain.csv", 5, "amt", "-1")
+    set_field(raw / "fraudTest.csv", 20, "is_fraud", "x")
+    applied: list[str] = []
+    with monkeypatch.context() as patch:
+        _spy(patch, applied)
+        fast_summary, fast = run(raw, tmp_path / "fast")
+    assert sorted(set(applied)) == sorted([*SHORTCUTS, "drop_satisfied_order"])
+    # WHEN the same statements run with none of the shortcuts
+    monkeypatch.setattr(runner, "filter_scan", lambda sql, tables: None)
+    monkeypatch.setattr(runner, "drop_satisfied_order", lambda sql, ordered: sql)
+    monkeypatch.setattr(runner, "materialise_repeated", lambda con, name, sql: False)
+    monkeypatch.setattr(runner, "materialise_in_order", lambda con, name, sql, bases: None)
+    plain_summary, plain = run(raw, tmp_path / "plain")
+    # THEN every file and count is the same
+    for name in OUTPUTS:
+        assert fast[name].read_bytes() == plain[name].read_bytes(), name
+    assert len(read(fast["quarantine"])) == 3
+    for key in ("counts", "output_rows", "quarantine_reasons", "cutoffs"):
+        assert fast_summary[key] == plain_summary[key]
