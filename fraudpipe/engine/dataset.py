@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,7 @@ class EventFrame:
     """Parsed events in file order: the raw strings plus typed columns the engine needs."""
 
     raw: pd.DataFrame
-    card: np.ndarray  # object array of card ids (strings)
+    cards: pa.Array | pa.ChunkedArray  # card ids (trimmed strings), as Arrow
     ts: np.ndarray  # int64 seconds since the epoch (UTC); 0 where ``error`` is set
     amt: np.ndarray  # float64, NaN where missing
     numeric: dict[str, np.ndarray]  # float64 per NUMERIC_VARIABLES, NaN where missing
@@ -87,6 +88,12 @@ class EventFrame:
 
     def __len__(self) -> int:
         return len(self.raw)
+
+    @cached_property
+    def card(self) -> np.ndarray:
+        """Object array of the card ids (made on first use: batch scoring reads the Arrow
+        strings and never needs the half million Python strings)."""
+        return np.asarray(self.cards.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _to_number(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -158,6 +165,8 @@ def parse_events(
     error = np.full(len(frame), None, dtype=object)
 
     def fail(mask: np.ndarray, column: str, reason: str) -> None:
+        if not mask.any():
+            return
         rows = np.flatnonzero(mask & pd.isna(error))
         if strict and len(rows):
             row = int(rows[0])
@@ -169,8 +178,8 @@ def parse_events(
 
     ts, bad_ts = _to_epoch_seconds(frame["EVENT_TIMESTAMP"])
     fail(bad_ts, "EVENT_TIMESTAMP", "not an ISO 8601 timestamp")
-    card = frame[entity_column].str.strip().to_numpy(dtype=object)
-    fail(card == "", entity_column, "empty card id")
+    cards = pa.array(frame[entity_column].str.strip(), type=pa.large_string())
+    fail(pc.equal(cards, "").to_numpy(zero_copy_only=False), entity_column, "empty card id")
     numeric: dict[str, np.ndarray] = {}
     missing: dict[str, np.ndarray] = {}
     for column in NUMERIC_VARIABLES:
@@ -194,7 +203,7 @@ def parse_events(
         label = mapped.fillna(0).to_numpy(dtype=np.int8)
     return EventFrame(
         raw=frame,
-        card=card,
+        cards=cards,
         ts=ts,
         amt=numeric["amt"],
         numeric=numeric,
