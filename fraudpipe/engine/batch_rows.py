@@ -111,11 +111,12 @@ def batch_rows(
     artifact: ModelArtifact, events: EventFrame, ok: np.ndarray, history: pd.DataFrame | None
 ) -> BatchRows:
     """The rows of the scorable batch events ``ok`` after their cards' history."""
-    card_codes, card_names = pd.factorize(events.card[ok])
-    hashed = np.array([entity_key(str(card)) for card in card_names], dtype=object)
+    cards = arrow_strings(events.cards)
+    cards = pc.dictionary_encode(cards if ok.all() else cards.filter(pa.array(ok)))
+    hashed = np.array([entity_key(card) for card in cards.dictionary.to_pylist()], dtype=object)
     key_of_card, keys = pd.factorize(hashed)
     keys = np.asarray(keys, dtype=object)
-    batch_codes = key_of_card[card_codes].astype(np.int64)
+    batch_codes = key_of_card[cards.indices.to_numpy(zero_copy_only=False)].astype(np.int64)
     index = pd.Index(keys, dtype=object)
     recent = artifact.snapshot.recent
     recent_codes = index.get_indexer(recent["key"].to_numpy(dtype=object))
