@@ -7,7 +7,8 @@ they have cost DuckDB more than choosing them. Here the materialised ``routed`` 
 kept as an Arrow table in raw-row order (``file_order``, ``row_number``), which DuckDB scans
 in place; and an output statement of exactly that shape loses its ORDER BY only after the
 chosen rows' ``event_ts`` are checked to be non-decreasing in that order (ties then stay in
-``file_order, row_number`` order, as the ORDER BY asks). A scan with a filter keeps the
+``file_order, row_number`` order, as the ORDER BY asks); the quarantine's ``ORDER BY
+k.file_order, k.row_number`` is the table's order itself. A scan with a filter keeps the
 table's order (``preserve_insertion_order``). Anything else runs as written.
 """
 
@@ -25,7 +26,7 @@ __all__ = ["drop_satisfied_order", "materialise_in_order"]
 _ROUTE_ORDER = re.compile(
     r"^\s*FROM\s+(?P<table>\w+)\s+AS\s+(?P<alias>\w+)\s+"
     r"WHERE\s+(?P=alias)\.route\s*=\s*'(?P<route>[^']*)'\s+"
-    r"ORDER\s+BY\s+(?P=alias)\.event_ts\s*,\s*(?P=alias)\.file_order\s*,"
+    r"ORDER\s+BY\s+(?P<by_time>(?P=alias)\.event_ts\s*,\s*)?(?P=alias)\.file_order\s*,"
     r"\s*(?P=alias)\.row_number\s*$", re.IGNORECASE)
 _KEYS = ("file_order", "row_number")
 
@@ -58,23 +59,29 @@ def materialise_in_order(con: duckdb.DuckDBPyConnection, name: str, sql: str,
 def drop_satisfied_order(sql: str, ordered: dict[str, pa.Table]) -> str:
     """``sql`` without its ORDER BY when the rows it picks are already in that order.
 
-    Only ``SELECT ... FROM <t> AS k WHERE k.route = '<r>' ORDER BY k.event_ts, k.file_order,
-    k.row_number`` over a table of ``ordered`` (in raw-row order) qualifies.
+    Only ``SELECT ... FROM <t> AS k WHERE k.route = '<r>' ORDER BY [k.event_ts,] k.file_order,
+    k.row_number`` over a table of ``ordered`` (in raw-row order) qualifies; without
+    ``event_ts`` that order is the table's own.
     """
     cut = _top_level_from(sql)
     match = _ROUTE_ORDER.match(sql[cut:]) if cut is not None else None
     if match is None or match["table"] not in ordered:
         return sql
     table = ordered[match["table"]]
-    chosen = pc.equal(table.column("route"), match["route"])
-    stamps = table.column("event_ts").filter(pc.fill_null(chosen, False))
-    if stamps.null_count:
-        return sql
-    values = stamps.cast(pa.int64()).to_numpy() if len(stamps) else np.zeros(0, np.int64)
-    if len(values) > 1 and not (np.diff(values) >= 0).all():
+    if match["by_time"] and not _in_time_order(table, match["route"]):
         return sql
     alias = match["alias"]
     return f"{sql[:cut]} FROM {match['table']} AS {alias} WHERE {alias}.route = '{match['route']}'"
+
+
+def _in_time_order(table: pa.Table, route: str) -> bool:
+    """Are the ``event_ts`` of the rows on ``route`` non-null and non-decreasing?"""
+    chosen = pc.equal(table.column("route"), route)
+    stamps = table.column("event_ts").filter(pc.fill_null(chosen, False))
+    if stamps.null_count:
+        return False
+    values = stamps.cast(pa.int64()).to_numpy() if len(stamps) else np.zeros(0, np.int64)
+    return len(values) < 2 or bool((np.diff(values) >= 0).all())
 
 
 def _top_level_from(sql: str) -> int | None:
