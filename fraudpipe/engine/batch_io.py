@@ -32,6 +32,8 @@ __all__ = [
     "write_output",
 ]
 
+#: Highest calibrated score.
+MAX_SCORE = 1000
 #: The columns of a history file that batch scoring reads (what ``parse_events`` checks, the
 #: card, the category and the event id that tells a history event from a batch event).
 history_columns = ["EVENT_TIMESTAMP", "ENTITY_ID", "cc_num", *NUMERIC_VARIABLES, "category",
@@ -47,15 +49,23 @@ def read_batch(path: Path) -> pa.Table:
 
 
 def scores_json(scores: dict[str, np.ndarray], ok: np.ndarray) -> pa.Array:
-    """``{"fraud_model": 753.0}`` per row (``{}`` where ``ok`` is False), joined by Arrow:
-    scores are whole numbers, so ``<integer>.0`` is what ``json.dumps`` writes for them."""
-    pieces: list[Any] = []
-    for model_id, values in scores.items():
-        whole = pa.array(np.where(ok, values, 0).astype(np.int64))
-        pieces += [", " if pieces else "{", json.dumps(model_id), ": ",
-                   pc.cast(whole, pa.string()), ".0"]
-    pieces.append("}")
-    joined = pc.binary_join_element_wise(*pieces, "")
+    """``{"fraud_model": 753.0}`` per row (``{}`` where ``ok`` is False).
+
+    Scores are whole numbers 0..1000, so each model's 1001 possible texts are written once
+    (as ``json.dumps`` writes them) and taken per row; several models are joined by Arrow.
+    """
+    pieces = []
+    last = len(scores) - 1
+    for i, (model_id, values) in enumerate(scores.items()):
+        whole = np.where(ok, values, 0).astype(np.int64)
+        name = json.dumps(model_id)
+        start, end = ("{" if i == 0 else ""), ("}" if i == last else "")
+        if len(whole) and (whole.min() < 0 or whole.max() > MAX_SCORE):
+            raise ValueError(f"scores of {model_id} outside 0..{MAX_SCORE}")
+        texts = pa.array([f"{start}{name}: {score}.0{end}" for score in range(MAX_SCORE + 1)],
+                         type=pa.string())
+        pieces.append(texts.take(pa.array(whole)))
+    joined = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, ", ")
     return joined if ok.all() else pc.if_else(pa.array(ok), joined, "{}")
 
 
@@ -69,10 +79,9 @@ def rule_json(
     """
     weights = (1 << np.arange(hits.shape[0], dtype=np.int64))[:, None]
     pattern = (hits * weights).sum(axis=0)
-    uniques, first, inverse, counts = np.unique(
-        pattern, return_index=True, return_inverse=True, return_counts=True)
+    uniques, first, inverse, counts = _distinct(pattern)
     outcome_text, result_text = [], []
-    for code in uniques:
+    for code in uniques.tolist():
         matched = [r for i, r in enumerate(rules) if code >> i & 1]
         outcomes: list[str] = []
         for rule in matched:
@@ -83,6 +92,19 @@ def rule_json(
     return (pa.array(outcome_text, type=pa.string()).take(rows),
             pa.array(result_text, type=pa.string()).take(rows),
             (outcome_text, first, counts))
+
+
+def _distinct(pattern: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(pattern, return_index, return_inverse, return_counts)``; with few rules the
+    patterns are small integers, counted without sorting the rows."""
+    if len(pattern) == 0 or pattern.max() >= 1 << 16:
+        return np.unique(pattern, return_index=True, return_inverse=True, return_counts=True)
+    every = np.bincount(pattern)
+    uniques = np.flatnonzero(every)
+    position = np.zeros(len(every), dtype=np.int64)
+    position[uniques] = np.arange(len(uniques))
+    first = np.array([int(np.argmax(pattern == code)) for code in uniques], dtype=np.int64)
+    return uniques, first, position[pattern], every[uniques]
 
 
 def outcome_counts(texts: list[str], first: np.ndarray, counts: np.ndarray) -> dict[str, int]:

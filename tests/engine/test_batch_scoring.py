@@ -139,3 +139,24 @@ def test_outcome_counts_follow_value_counts_order() -> None:
             expected[outcome] = expected.get(outcome, 0) + int(n)
     result = batch_io.outcome_counts(texts, first, counts)
     assert list(result.items()) == list(expected.items())
+
+
+def test_scores_json_is_what_json_dumps_writes() -> None:
+    rng = np.random.default_rng(1)
+    scores = {"fraud_model": rng.integers(0, 1001, 500).astype(float),
+              "other \"model\"": rng.integers(0, 1001, 500).astype(float)}
+    ok = rng.random(500) > 0.1
+    texts = batch_io.scores_json(scores, ok).to_pylist()
+    expected = [json.dumps({m: float(v[i]) for m, v in scores.items()}) if ok[i] else "{}"
+                for i in range(500)]
+    assert texts == expected
+    single = batch_io.scores_json({"m": scores["fraud_model"]}, np.ones(500, bool))
+    assert single.to_pylist() == [json.dumps({"m": v}) for v in scores["fraud_model"]]
+
+
+def test_distinct_patterns_equal_numpy_unique() -> None:
+    pattern = np.random.default_rng(2).choice([0, 1, 2, 4, 6], 1000)
+    for got, want in zip(batch_io._distinct(pattern),
+                         np.unique(pattern, return_index=True, return_inverse=True,
+                                   return_counts=True), strict=True):
+        np.testing.assert_array_equal(got, want)
