@@ -141,10 +141,11 @@ JOIN raw_rows AS r ON r.file_order = k.file_order AND r.row_number = k.row_numbe
 WHERE k.route = 'test'
 ORDER BY k.event_ts, k.file_order, k.row_number;
 
+-- The picks carry the routed values the batch file needs, so it joins only the raw rows.
 -- name: batch_picks
-SELECT file_order, row_number
+SELECT file_order, row_number, event_ts, EVENT_TIMESTAMP
 FROM (
-    SELECT file_order, row_number
+    SELECT file_order, row_number, event_ts, EVENT_TIMESTAMP
     FROM routed
     WHERE route = 'test' AND event_label = 'fraud'
     ORDER BY (row_number * 2654435761 + file_order * 40503
@@ -152,9 +153,9 @@ FROM (
     LIMIT {{fraud_samples}}
 ) AS fraud_picks
 UNION ALL
-SELECT file_order, row_number
+SELECT file_order, row_number, event_ts, EVENT_TIMESTAMP
 FROM (
-    SELECT file_order, row_number
+    SELECT file_order, row_number, event_ts, EVENT_TIMESTAMP
     FROM routed
     WHERE route = 'test' AND event_label = 'legit'
     ORDER BY (row_number * 2654435761 + file_order * 40503
@@ -164,12 +165,11 @@ FROM (
 
 -- name: batch_sample  output
 SELECT r.cc_num, r.merchant, r.category, r.amt, r.first, r.last, r.gender, r.street, r.city,
-       r.state, r.zip, r.city_pop, r.job, r.trans_num, k.EVENT_TIMESTAMP, 'card' AS ENTITY_TYPE,
+       r.state, r.zip, r.city_pop, r.job, r.trans_num, p.EVENT_TIMESTAMP, 'card' AS ENTITY_TYPE,
        r.cc_num AS ENTITY_ID, r.trans_num AS EVENT_ID
 FROM batch_picks AS p
-JOIN routed AS k ON k.file_order = p.file_order AND k.row_number = p.row_number
 JOIN raw_rows AS r ON r.file_order = p.file_order AND r.row_number = p.row_number
-ORDER BY k.event_ts, k.file_order, k.row_number;
+ORDER BY p.event_ts, p.file_order, p.row_number;
 
 -- name: quarantine  output
 SELECT {{raw_columns}}, k.source_file, k.row_number, k.reason

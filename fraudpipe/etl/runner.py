@@ -175,7 +175,8 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
     results: dict[str, Any] = {}
     ordered: dict[str, pa.Table] = {}  # materialised relations kept in raw-row order
     writes: list[Future[None]] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="etl-write") as writer:
+    # two writers: the training and the test file (the largest) are written side by side
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="etl-write") as writer:
         for statement in load_statements():
             sql = render(statement.sql, values)
             if statement.name in outputs:
