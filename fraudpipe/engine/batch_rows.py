@@ -83,7 +83,9 @@ class BatchRows:
         if n <= rows:
             return [(0, n)]
         starts = np.flatnonzero(np.r_[True, self.codes[1:] != self.codes[:-1]])
-        cuts = np.unique(starts[np.searchsorted(starts, np.arange(0, n, rows))]).tolist()
+        # the first card starting at or after each multiple of ``rows`` opens a slice
+        at = np.searchsorted(starts, np.arange(0, n, rows))
+        cuts = np.unique(starts[at[at < len(starts)]]).tolist()
         return list(zip(cuts, [*cuts[1:], n], strict=True))
 
     def features(self, artifact: ModelArtifact, base: CardBase, start: int, stop: int

@@ -13,6 +13,7 @@ import pytest
 
 from fraudpipe.engine import BuiltinEngine, batch_io, scoring
 from fraudpipe.engine.artifact import COMPILED_TOLERANCE, half_points, unsure_rows
+from fraudpipe.engine.batch_rows import BatchRows
 from fraudpipe.engine.calibration import GRID, Calibration
 from fraudpipe.engine.dataset import _to_epoch_seconds
 from fraudpipe.engine.scoring import score_batch
@@ -160,3 +161,26 @@ def test_distinct_patterns_equal_numpy_unique() -> None:
                          np.unique(pattern, return_index=True, return_inverse=True,
                                    return_counts=True), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_slices_hold_whole_cards() -> None:
+    codes = np.repeat([0, 1, 2, 3], [3, 1, 2, 9])
+    rows = BatchRows(codes, np.array(["a", "b", "c", "d"], dtype=object),
+                     np.arange(len(codes)), {}, {}, np.arange(len(codes)))
+    assert rows.chunks(4) == [(0, 4), (4, 15)]  # the last card alone is longer than 4
+    assert rows.chunks(100) == [(0, 15)]
+    assert rows.chunks(1) == [(0, 3), (3, 4), (4, 6), (6, 15)]
+
+
+def test_a_batch_of_only_bad_rows_completes_with_reasons(
+    trained: BuiltinEngine, data_files: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    batch = pd.read_csv(data_files[2], dtype=str, keep_default_na=False).head(30)
+    batch["EVENT_TIMESTAMP"] = "soon"
+    batch.to_csv(tmp_path / "bad.csv", index=False)
+    summary = score_batch(trained.load_detector(DETECTOR), tmp_path / "bad.csv",
+                          tmp_path / "out.csv")
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert summary["failed_rows"] == 30 and summary["outcome_counts"] == {}
+    assert set(out["STATUS"]) == {"EVENT_TIMESTAMP: not an ISO 8601 timestamp"}
+    assert set(out["MODEL_SCORES"]) == {"{}"} and set(out["OUTCOMES"]) == {"[]"}
