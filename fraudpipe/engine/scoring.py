@@ -145,7 +145,8 @@ class Detector:
             scores[model.model_id] = np.full(n, np.nan)
             if ok.any():
                 raw = self._batch_raw(model.artifact, events, ok, history, clock)
-                scores[model.model_id][ok] = model.artifact.calibration.score(raw)
+                with clock("calibrate"):
+                    scores[model.model_id][ok] = model.artifact.calibration.score(raw)
         with clock("rules"):
             used = self.rules.used_variables
             strings = {c: frame[c].to_numpy(dtype=object) for c in EVENT_VARIABLES
