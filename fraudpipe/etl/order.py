@@ -85,7 +85,7 @@ def _in_time_order(table: pa.Table, route: str) -> bool:
 
 
 def _top_level_from(sql: str) -> int | None:
-    """Index of the last top-level `` FROM `` (the narrow statements have no subquery)."""
+    """Index of the one `` FROM `` of a query without subqueries after it; else None."""
     found = [m.start() for m in re.finditer(r"\sFROM\s", sql, re.IGNORECASE)]
     if len(found) != 1 or "(" in sql[found[0]:]:
         return None
