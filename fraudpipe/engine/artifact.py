@@ -144,7 +144,7 @@ class ModelArtifact:
         if predictor is None:
             return self.booster.predict(matrix, raw_score=True, num_threads=threads)
         raw = predictor.raw(matrix, threads)
-        if self._half_points is None:
+        if self._half_points is None:  # threads may both compute it: the same values
             self._half_points = half_points(self.calibration)
         unsure = unsure_rows(self._half_points, raw, COMPILED_TOLERANCE)
         if len(unsure):
@@ -159,9 +159,12 @@ class ModelArtifact:
         return self._row
 
     def compiled(self) -> CompiledPredictor | None:
-        """The compiled trees (compiled once per process, cached on disk), or None."""
+        """The compiled trees (compiled once per process, cached on disk), or None. Safe to
+        call from the threads of a batch: the first caller loads them, the others wait."""
         if self._compiled is False:
-            self._compiled = compiled_predictor(self.folder / MODEL_FILE)
+            with _COMPILE_LOCK:
+                if self._compiled is False:
+                    self._compiled = compiled_predictor(self.folder / MODEL_FILE)
         return self._compiled  # type: ignore[return-value]
 
     def scores(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
@@ -188,6 +191,7 @@ def unsure_rows(half: np.ndarray, raw: np.ndarray, tolerance: float) -> np.ndarr
 
 _CACHE: dict[tuple[str, float], ModelArtifact] = {}
 _LOCK = threading.Lock()
+_COMPILE_LOCK = threading.Lock()
 
 
 def load_artifact(folder: Path) -> ModelArtifact:
