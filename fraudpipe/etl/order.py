@@ -33,27 +33,31 @@ _KEYS = ("file_order", "row_number")
 
 def materialise_in_order(con: duckdb.DuckDBPyConnection, name: str, sql: str,
                          bases: dict[int, int]) -> pa.Table | None:
-    """Run ``sql`` into an Arrow table in raw-row order, registered in DuckDB as ``name``.
+    """Run ``sql`` into an Arrow table registered in DuckDB as ``name``; None if not in order.
 
     ``bases`` (file_order -> position of the file's first row) turns each row's keys into its
-    raw position. Returns None (nothing registered) when the result lacks those keys or has
-    a key outside the files, so the caller materialises the statement as before.
+    raw position; a result with those keys is put in raw-row order and returned. A result
+    without them (or with a key outside the files) is registered as it came and None is
+    returned: no ORDER BY can be dropped over it.
     """
     table = con.sql(sql).to_arrow_table()
-    if any(key not in table.column_names for key in _KEYS):
-        return None
-    order = table.column("file_order").to_numpy()
-    if not np.isin(order, np.fromiter(bases, dtype=np.int64)).all():
-        return None
-    lookup = np.zeros(int(order.max(initial=0)) + 1, dtype=np.int64)
-    for file_order, base in bases.items():
-        if file_order < len(lookup):
-            lookup[file_order] = base
-    positions = lookup[order] + table.column("row_number").to_numpy() - 1
-    if len(positions) > 1 and not (np.diff(positions) > 0).all():
+    positions = _positions(table, bases)
+    if positions is not None and len(positions) > 1 and not (np.diff(positions) > 0).all():
         table = table.take(pa.array(np.argsort(positions, kind="stable")))
     con.register(name, table)
-    return table
+    return None if positions is None else table
+
+
+def _positions(table: pa.Table, bases: dict[int, int]) -> np.ndarray | None:
+    if any(key not in table.column_names or table.column(key).null_count for key in _KEYS):
+        return None
+    order = table.column("file_order").to_numpy().astype(np.int64)
+    if not np.isin(order, np.fromiter(bases, dtype=np.int64)).all():
+        return None
+    lookup = np.zeros(max(bases, default=0) + 1, dtype=np.int64)
+    for file_order, base in bases.items():
+        lookup[file_order] = base
+    return lookup[order] + table.column("row_number").to_numpy().astype(np.int64) - 1
 
 
 def drop_satisfied_order(sql: str, ordered: dict[str, pa.Table]) -> str:

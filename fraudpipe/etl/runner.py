@@ -2,9 +2,13 @@
 
 Why this split of work: pyarrow reads the CSVs (``raw``), DuckDB runs the same SQL as Spark
 over those Arrow tables in place, and for each output DuckDB only chooses and orders rows
-while Arrow gathers the pass-through values and pyarrow writes the file (``late``), in a
-background thread so writing overlaps the next statements. Each stage's wall and CPU seconds
-are returned for the benchmark. :func:`run_etl` is a ``fraudpipe.jobs`` target:
+while Arrow gathers the pass-through values and pyarrow writes the file (``late``), in
+background threads so writing overlaps the next statements. Materialised relations stay in
+Arrow, in raw-row order where they carry the row keys (``order``), so an ORDER BY the rows
+already satisfy is dropped and a plain filter runs in Arrow (``scan``); repeated hash keys
+are found by sorting (``repeats``). Each shortcut checks its shape and otherwise leaves the
+statement to DuckDB as written. Each stage's wall and CPU seconds are returned for the
+benchmark. :func:`run_etl` is a ``fraudpipe.jobs`` target:
 ``run_etl(params, progress) -> summary``.
 """
 
@@ -211,10 +215,11 @@ def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw:
         return
     if materialise_repeated(con, statement.name, sql):
         return
-    table = materialise_in_order(con, statement.name, sql, raw.bases) if raw.bases else None
-    if table is None:
+    if not raw.bases:  # a set-aside line: positions do not follow row numbers
         con.execute(f"CREATE TEMP TABLE {statement.name} AS {sql}")
-    else:
+        return
+    table = materialise_in_order(con, statement.name, sql, raw.bases)
+    if table is not None:
         ordered[statement.name] = table
 
 

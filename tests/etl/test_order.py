@@ -45,7 +45,9 @@ def test_materialised_rows_come_back_in_raw_row_order() -> None:
     table = materialise_in_order(con, "kept", "SELECT * FROM source", {0: 0, 1: 2})
     assert table is not None and table.column("v").to_pylist() == ["a", "b", "c", "d"]
     assert [r[0] for r in con.sql("SELECT v FROM kept").fetchall()] == ["a", "b", "c", "d"]
+    # without the row keys: registered as it came, but not known to be in any order
     assert materialise_in_order(con, "x", "SELECT v FROM source", {0: 0, 1: 2}) is None
+    assert con.sql("SELECT count(*) FROM x").fetchall() == [(4,)]
 
 
 def test_rows_out_of_time_order_are_still_sorted(tmp_path: Path) -> None:
