@@ -189,7 +189,7 @@ class ScoringQueue:
         for (_, future), answered in zip(batch, answers, strict=True):
             if future.done():  # its task was cancelled meanwhile
                 continue
-            if isinstance(answered, ApiError):
+            if isinstance(answered, Exception):  # its ApiError, or its own failure (500)
                 future.set_exception(answered)
             else:
                 future.set_result(answered)

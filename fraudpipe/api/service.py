@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fraudpipe.api.errors import ApiError, BadRequestError, NotReadyError
+from fraudpipe.api.errors import BadRequestError, NotReadyError
 from fraudpipe.api.schema import PredictRequest
 from fraudpipe.errors import (
     DataValidationError,
@@ -69,13 +69,15 @@ class Predictor:
     def predict(self, request: PredictRequest) -> dict[str, Any]:
         """AFD's response shape plus ``eventId``, ``outcomes``, ``score`` and ``review``."""
         [answer] = self.predict_many([request])
-        if isinstance(answer, ApiError):
+        if isinstance(answer, Exception):
             raise answer
         return answer
 
-    def predict_many(self, requests: list[PredictRequest]) -> list[dict[str, Any] | ApiError]:
+    def predict_many(self, requests: list[PredictRequest]) -> list[dict[str, Any] | Exception]:
         """:meth:`predict` of several requests, scored as if one after the other in order;
-        each answer is the response or the ApiError (400, 503) of that request.
+        each answer is the response or the exception of that request: its ApiError (400, 503),
+        or an unexpected error of building its response (e.g. from a review adapter), which
+        stays that request's alone.
 
         Why: the built-in engine scores events given together for about the cost of one
         (:func:`fraudpipe.engine.realtime.predict_events`); other engines are called per event.
@@ -86,12 +88,15 @@ class Predictor:
             reason = str(exc).rstrip(".")
             message = HOW_TO_GET_ONE.format(detector=self.detector_id, reason=reason)
             return [NotReadyError(message) for _ in requests]
-        answers: list[dict[str, Any] | ApiError] = []
+        answers: list[dict[str, Any] | Exception] = []
         for request, prediction in zip(requests, predictions, strict=True):
             if isinstance(prediction, DataValidationError):  # a value the engine refused
                 answers.append(BadRequestError([{"field": "event", "problem": str(prediction)}]))
-            else:
+                continue
+            try:
                 answers.append(self._response(request, prediction))
+            except Exception as exc:  # handed to that request's caller, not the others
+                answers.append(exc)
         return answers
 
     def _predictions(self, requests: list[PredictRequest]) -> list[Any]:

@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 
 from fraudpipe.api.keys import ensure_api_key
+from fraudpipe.api.schema import PredictRequest
+from fraudpipe.api.service import Predictor
 from fraudpipe.engine import BuiltinEngine
 from fraudpipe.engine.realtime import RealtimeEvent
 from fraudpipe.errors import DataValidationError
+from fraudpipe.review.settings import ReviewSettings
 from fraudpipe.server import create_app
 from fraudpipe.workspace import get_workspace
 from tests.api.trained import DETECTOR, VARIABLES, batch_score, test_events
@@ -96,3 +99,28 @@ def test_concurrent_requests_are_scored_together_and_equal_the_batch_job(trained
     assert queue.requests == 60 and queue.calls < 60 and queue.largest > 1
     scores = {e["trans_num"]: r.json()["score"] for e, r in zip(events, responses, strict=True)}
     assert scores == pytest.approx(batch, abs=1e-6)
+
+
+def test_a_failure_building_one_answer_stays_that_requests_own(trained_ws):
+    # GIVEN three requests scored together, the middle one asking for a human review
+    # through an adapter that fails unexpectedly
+    rows = test_events(trained_ws, limit=3)
+
+    def broken_reviewer(request: PredictRequest) -> None:
+        raise RuntimeError("review adapter down")
+
+    engine = BuiltinEngine(trained_ws)
+    predictor = Predictor(engine, DETECTOR, reviewer=broken_reviewer,
+                          review=ReviewSettings(min=0, max=1000))
+    requests = [PredictRequest.model_validate({
+        **{k: row[k] for k in VARIABLES}, "event_timestamp": row["EVENT_TIMESTAMP"],
+        "review": index == 1}) for index, row in enumerate(rows)]
+    try:
+        # WHEN they are scored in one call
+        first, middle, last = predictor.predict_many(requests)
+    finally:
+        engine.close()
+    # THEN only the middle one failed (its caller answers 500); the others have their scores
+    assert isinstance(middle, RuntimeError)
+    assert first["eventId"] == rows[0]["trans_num"] and last["eventId"] == rows[2]["trans_num"]
+    assert first["review"]["requested"] is False and 0 <= last["score"] <= 1000
