@@ -31,6 +31,9 @@ from fraudpipe.errors import DataValidationError
 
 __all__ = ["BatchRows", "arrow_strings", "base_from_snapshot", "batch_rows"]
 
+#: Up to this many (card, category) pairs, per-category history is looked up in a dense table
+#: (40 bytes a pair) instead of by binary search.
+DENSE_CELLS = 1 << 20
 #: Below this many rows, categorical values go to the features as object arrays (the small
 #: path of ``features.category_codes`` looks values up one by one).
 ARROW_MIN_ROWS = 65
@@ -228,10 +231,10 @@ def _category_stats(
 ) -> np.ndarray:
     """(rows, CATEGORY_STATS) older sums of each row's card in the row's category.
 
-    Cards and categories become integer codes and one composite key is looked up with
-    ``searchsorted``: much faster than a two-level pandas index on a big batch. The rows'
-    categories (trimmed) are dictionary-encoded in Arrow, so only the few distinct names are
-    Python strings.
+    Cards and categories become integer codes and one composite key is looked up in a dense
+    table (or with ``searchsorted`` when cards x categories is large): much faster than a
+    two-level pandas index on a big batch. The rows' categories (trimmed) are
+    dictionary-encoded in Arrow, so only the few distinct names are Python strings.
     """
     rows = np.zeros((len(codes), len(CATEGORY_STATS)), dtype=np.int64)
     if len(table) == 0:
@@ -255,12 +258,15 @@ def _category_stats(
     width = len(vocabulary) + 1
     table_key = card_of_row.astype(np.int64) * width + table_names
     row_key = np.asarray(codes, dtype=np.int64) * width + row_names
-    order = np.argsort(table_key, kind="stable")
-    sorted_key = table_key[order]
+    sorted_key, first = np.unique(table_key, return_index=True)  # a pair's first entry
     if len(sorted_key) == 0:
         return rows
-    values = table[list(CATEGORY_STATS)].to_numpy(dtype=np.int64)[order]
+    values = table[list(CATEGORY_STATS)].to_numpy(dtype=np.int64)[first]
+    if len(uniques) * width <= DENSE_CELLS:  # one row per (card, category): a direct lookup
+        dense = np.zeros((len(uniques) * width, len(CATEGORY_STATS)), dtype=np.int64)
+        dense[sorted_key] = values
+        return dense[row_key]
     at = np.minimum(np.searchsorted(sorted_key, row_key), len(sorted_key) - 1)
-    found = sorted_key[at] == row_key
-    rows[found] = values[at[found]]
+    rows = values[at]
+    rows[sorted_key[at] != row_key] = 0
     return rows

@@ -184,3 +184,23 @@ def test_a_batch_of_only_bad_rows_completes_with_reasons(
     assert summary["failed_rows"] == 30 and summary["outcome_counts"] == {}
     assert set(out["STATUS"]) == {"EVENT_TIMESTAMP: not an ISO 8601 timestamp"}
     assert set(out["MODEL_SCORES"]) == {"{}"} and set(out["OUTCOMES"]) == {"[]"}
+
+
+def test_per_category_history_dense_and_searched_agree(
+    trained: BuiltinEngine, data_files: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fraudpipe.engine import batch_rows as module
+    from fraudpipe.engine.dataset import parse_events
+
+    artifact = trained.load_detector(DETECTOR).models[0].artifact
+    frame = pd.read_csv(data_files[2], dtype=str, keep_default_na=False)
+    events = parse_events(frame, "batch", entity_column="ENTITY_ID")
+    rows = module.batch_rows(artifact, events, np.ones(len(frame), bool), None).by_card()
+    dense = rows.base(artifact.snapshot)
+    monkeypatch.setattr(module, "DENSE_CELLS", 0)
+    searched = rows.base(artifact.snapshot)
+    assert dense.cat_count is not None and searched.cat_count is not None
+    assert dense.cat_count.sum() > 0
+    for name in ("cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq"):
+        np.testing.assert_array_equal(getattr(dense, name), getattr(searched, name))
