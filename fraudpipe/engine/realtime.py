@@ -30,7 +30,7 @@ import numpy as np
 
 from fraudpipe.engine.dataset import EVENT_VARIABLES, NUMERIC_VARIABLES
 from fraudpipe.engine.entities import CardState, EntityStore, StoredCard, entity_key
-from fraudpipe.engine.features import to_cents
+from fraudpipe.engine.features import HISTORY_SPAN, to_cents
 from fraudpipe.engine.rules import score_variable
 from fraudpipe.engine.scoring import Detector
 from fraudpipe.errors import DataValidationError
@@ -38,9 +38,10 @@ from fraudpipe.errors import DataValidationError
 __all__ = ["RealtimeEvent", "predict_event", "predict_events"]
 
 #: Card codes and timestamps share one int64 key in the window search of
-#: :func:`~fraudpipe.engine.features.history_features` (``card << 32 | ts``): events whose
-#: timestamp falls outside 32 bits are scored alone (card code 0), where that cannot matter.
-_SHARED_TS = range(0, 2**32)
+#: :func:`~fraudpipe.engine.features.history_features` (``card << 32 | ts``, searched back by up
+#: to :data:`HISTORY_SPAN`): an event whose timestamp is outside this range could reach another
+#: card's rows, so it is scored alone (card code 0), where that cannot happen.
+_SHARED_TS = range(HISTORY_SPAN, 2**32)
 
 
 @dataclass(frozen=True)

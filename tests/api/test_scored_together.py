@@ -40,11 +40,12 @@ def _one_by_one(engine: BuiltinEngine, event: RealtimeEvent) -> dict | str:
 
 def test_events_scored_together_get_the_answers_of_one_by_one(trained_ws, trained_root,
                                                                tmp_path):
-    # GIVEN a sequence where cards recur within a chunk, a value the engine refuses, and an
-    # event too far in the future to share a feature call (scored alone)
+    # GIVEN a sequence where cards recur within a chunk, a value the engine refuses, and
+    # events too far in the future or the past to share a feature call (scored alone)
     rows = test_events(trained_ws, limit=90)
     rows[13] = {**rows[13], "amt": "not a number"}
     rows[40] = {**rows[40], "EVENT_TIMESTAMP": "2200-01-01T00:00:00Z"}
+    rows[50] = {**rows[50], "EVENT_TIMESTAMP": "1970-01-02T00:00:00Z"}  # and too far back
     events = [_event(row) for row in rows]
     chunks = [events[i:i + 9] for i in range(0, len(events), 9)]
     assert any(len({e.entity_id for e in chunk}) < len(chunk) for chunk in chunks)
