@@ -51,7 +51,16 @@ HISTORY_FEATURES = [
     "cat_n_prev", "cat_share", "amt_to_cat_mean", "amt_cat_z", "lamt_cat_z", "band_share",
     # earlier unusual events of the card in the last 24 hours (an episode under way)
     "novel_24h", "big_24h", "odd_hour_24h", "night_big_24h", "excess_24h",
+    # the same counts over shorter and longer spans: an episode's events come within hours,
+    # and an episode may last three days
+    *(f"{flag}_{w}" for w in ("1h", "6h", "3d") for flag in ("novel", "big", "night_big",
+                                                             "excess")),
+    # this amount against the largest of the card's last 7 days, and the largest of its last
+    # 24 hours against its usual amount
+    "amt_to_max_7d", "max_24h_to_mean",
 ]  # fmt: skip
+#: Spans of the counts of earlier unusual events (``odd_hour`` only over 24 hours).
+FLAG_WINDOWS = {"1h": 3_600, "6h": 21_600, "24h": 86_400, "3d": 259_200}
 #: Times of day a card's habits are counted in: six 4-hour bands, the first 22:00-01:59.
 BANDS = 6
 TIME_FEATURES = ["hour", "weekday", "night"]
@@ -151,6 +160,35 @@ def _group_prior(group: np.ndarray, values: list[np.ndarray]) -> tuple[np.ndarra
     return count, sums
 
 
+def window_max(values: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """Per row ``i``: the largest of ``values[left[i]:i]`` (-1 where that range is empty).
+
+    Why a sparse table: a window holds up to a few hundred of a card's events, and a loop over
+    lags would cost that many passes over a 1.3M-row batch; level ``k`` holds the maxima of
+    ranges of ``2**k`` rows, so a range is two overlapping lookups at its level, about
+    log2(longest window) passes. Only the current level is kept in memory.
+    """
+    n = len(values)
+    idx = np.arange(n)
+    if n <= 64:  # a realtime card history: one masked (n, n) pass beats the levels' set-up
+        inside = (idx[None, :] >= left[:, None]) & (idx[None, :] < idx[:, None])
+        return np.where(inside, values[None, :], -1).max(axis=1, initial=-1)
+    length = idx - left
+    out = np.full(n, -1, dtype=values.dtype)
+    has = length > 0
+    level = np.zeros(n, dtype=np.int64)
+    level[has] = np.frexp(length[has].astype(float))[1] - 1  # exact floor(log2) of integers
+    table = values
+    for k in range(int(level.max(initial=0)) + 1):
+        if k:
+            half = 1 << (k - 1)
+            table = np.maximum(table[:-half], table[half:])
+        rows = np.flatnonzero(has & (level == k))
+        if len(rows):
+            out[rows] = np.maximum(table[left[rows]], table[rows - (1 << k)])
+    return out
+
+
 def time_features(ts: np.ndarray) -> dict[str, np.ndarray]:
     """Hour of day, weekday (Monday 0) and night (22:00-03:59) from UTC epoch seconds."""
     ts = np.asarray(ts, dtype=np.int64)
@@ -221,6 +259,10 @@ def history_features(
             out[f"sum_{name}"] = (cs[idx] - cs[left]) / 100.0
             if name in ("24h", "3d"):
                 out[f"night_{name}"] = (cn[idx] - cn[left]).astype(float)
+        largest = {name: window_max(a, np.searchsorted(key, key - WINDOWS[name], side="right"))
+                   for name in ("24h", "7d")}
+        out["amt_to_max_7d"] = np.where(largest["7d"] > 0, a / largest["7d"], np.nan)
+        out["max_24h_to_mean"] = np.where(largest["24h"] > 0, largest["24h"] / mean_prev, np.nan)
         out["sum_24h_to_mean"] = out["sum_24h"] * 100.0 / mean_prev
         out["count_24h_to_7d"] = out["count_24h"] / (out["count_7d"] + 1.0)
         out["count_24h_to_rate"] = out["count_24h"] / daily_rate
@@ -282,14 +324,18 @@ def _habit_features(
     lz = np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)), np.nan)
     excess = np.rint(np.clip(np.where(np.isnan(lz), 0.0, lz), 0, 10) * 100).astype(np.int64)
     key = (c << 32) + t
-    left = np.searchsorted(key, key - WINDOWS["24h"], side="right")
+    lefts = {w: np.searchsorted(key, key - span, side="right")
+             for w, span in FLAG_WINDOWS.items()}
     idx = np.arange(len(t))
+    names = ("novel", "big", "night_big", "excess", "odd_hour")
+    flags = np.stack([novel, big, night_big, excess, odd]).astype(np.int64)
+    cs = np.zeros((len(names), len(t) + 1), dtype=np.int64)
+    np.cumsum(flags, axis=1, out=cs[:, 1:])
     counts = {}
-    for name, flag in (("novel_24h", novel), ("big_24h", big), ("odd_hour_24h", odd),
-                       ("night_big_24h", night_big), ("excess_24h", excess)):
-        cs = np.zeros(len(t) + 1, dtype=np.int64)
-        np.cumsum(flag, out=cs[1:])
-        counts[name] = (cs[idx] - cs[left]).astype(float)
+    for w, left in lefts.items():
+        rows = len(names) if w == "24h" else len(names) - 1  # odd_hour: 24 hours only
+        window = (cs[:rows, idx] - cs[:rows, left]).astype(float)
+        counts.update((f"{name}_{w}", window[i]) for i, name in enumerate(names[:rows]))
     return {
         **counts,
         "cat_n_prev": np.where(known, cat_n, np.nan),

@@ -1,0 +1,64 @@
+"""Episode features over several spans and the card's recent largest amounts: computed from the
+card's *earlier* events only, the same whichever way the events are batched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fraudpipe.engine.features import history_features, window_max
+
+T0 = int(pd.Timestamp("2020-06-01T12:00:00Z").timestamp())
+DAY = 86_400
+
+
+def test_window_max_is_the_largest_earlier_value_in_each_range() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        n = int(rng.integers(1, 400))
+        values = rng.integers(0, 10**7, n)
+        left = np.minimum(np.sort(rng.integers(0, n, n)), np.arange(n))
+        expected = [values[lo:i].max() if i > lo else -1 for i, lo in enumerate(left)]
+        assert window_max(values, left).tolist() == expected
+
+
+def test_amount_against_the_cards_largest_of_the_last_7_days() -> None:
+    # GIVEN card 0 paying 50, 200 (a day later), 30 (7 days after the 50), 100 (8 days after
+    # the 200: the 200 has left the window); card 1 paying 9000 in between
+    card = np.array([0, 0, 1, 0, 0])
+    ts = T0 + np.array([0, DAY, 2 * DAY, 7 * DAY, 9 * DAY])
+    cents = np.array([5_000, 20_000, 900_000, 3_000, 10_000])
+    f = history_features(card, ts, cents)
+    # THEN each row compares with its own card's earlier events inside 7 days only
+    assert np.isnan(f["amt_to_max_7d"][0]) and np.isnan(f["amt_to_max_7d"][2])
+    assert f["amt_to_max_7d"][1] == 20_000 / 5_000
+    assert f["amt_to_max_7d"][3] == 3_000 / 20_000  # the 50 is exactly 7 days old: out
+    assert f["amt_to_max_7d"][4] == 10_000 / 3_000
+
+
+def test_largest_of_the_last_24_hours_against_the_cards_usual_amount() -> None:
+    # GIVEN a card paying 20 ten times 20 hours apart, then 500, then 20 an hour later
+    hours = 3600
+    ts = T0 + np.r_[np.arange(11) * 20 * hours, 200 * hours + 3600]
+    cents = np.r_[np.full(10, 2_000), 50_000, 2_000]
+    f = history_features(np.zeros(12, dtype=np.int64), ts, cents)
+    assert np.isnan(f["max_24h_to_mean"][0])  # nothing earlier
+    assert f["max_24h_to_mean"][1] == 1.0  # the 20 paid 20 hours earlier
+    assert f["max_24h_to_mean"][10] == 1.0  # the 500 itself is not earlier than itself
+    assert f["max_24h_to_mean"][11] == 50_000 / np.mean(np.r_[np.full(10, 2_000), 50_000])
+
+
+def test_unusual_event_counts_over_1h_6h_and_3d() -> None:
+    # GIVEN a card paying ~20 in one category for ten days, then 400 at +0h, +2h and +30h
+    day = T0 - 10 * DAY + np.arange(10) * DAY
+    ts = np.r_[day, T0, T0 + 2 * 3600, T0 + 30 * 3600, T0 + 30 * 3600 + 60]
+    cents = np.r_[np.full(10, 2_000), 40_000, 40_000, 40_000, 2_000]
+    f = history_features(np.zeros(len(ts), dtype=np.int64), ts, cents,
+                         category=np.zeros(len(ts), dtype=np.int64))
+    tail = slice(10, None)
+    # THEN each big payment counts for the later events within each span, never for itself
+    assert f["big_1h"][tail].tolist() == [0, 0, 0, 1]
+    assert f["big_6h"][tail].tolist() == [0, 1, 0, 1]
+    assert f["big_24h"][tail].tolist() == [0, 1, 0, 1]  # at +30h the first two are too old
+    assert f["big_3d"][tail].tolist() == [0, 1, 2, 3]
+    assert (f["excess_3d"][tail] >= f["excess_24h"][tail]).all()
