@@ -354,6 +354,18 @@ class EventFeed:
         return out
 
 
+def revision() -> str | None:
+    """The measured code's commit (``+`` if the tree had changes), so figures can be traced."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, text=True, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if dirty.strip() else "")
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -427,9 +439,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: the run needed more events than the test file's {len(paths)}: "
               f"{feed.replayed} pass(es) replayed events already scored")
     print(f"load average before / after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs")
+          f"on {os.cpu_count()} CPUs; code {revision()}")
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    figures = {"benchmark": "bench_api", "endpoint": "GET /predict", "transport": "loopback",
+    figures = {"benchmark": "bench_api", "revision": revision(), "endpoint": "GET /predict",
+               "transport": "loopback",
                "server": f"fraudpipe serve --workers {args.workers} (uvicorn)",
                "cpus": os.cpu_count(),
                "load_average_before": load_before, "load_average_at_end": os.getloadavg(),
