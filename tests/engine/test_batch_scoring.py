@@ -31,6 +31,7 @@ def _batch_with_bad_rows(source: Path, target: Path) -> pd.DataFrame:
     return batch
 
 
+@pytest.mark.slow
 def test_slices_threads_and_compiled_trees_give_the_output_of_one_piece(
     trained: BuiltinEngine, data_files: tuple[Path, Path, Path], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
