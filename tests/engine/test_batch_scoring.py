@@ -45,13 +45,16 @@ def test_slices_threads_and_compiled_trees_give_the_output_of_one_piece(
     monkeypatch.setattr(scoring, "MAX_THREADS", 1)
     monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 10**9)
     plain = score_batch(detector, source, tmp_path / "plain.csv")
-    # ... and in slices of a few cards on two threads with the compiled trees
+    # ... in slices of a few cards on two threads with LightGBM ...
     monkeypatch.setattr(scoring, "CHUNK_ROWS", 300)
     monkeypatch.setattr(scoring, "MAX_THREADS", 2)
+    score_batch(detector, source, tmp_path / "threads.csv")
+    # ... and so with the compiled trees
     monkeypatch.setattr(scoring, "COMPILED_MIN_ROWS", 0)
     fast = score_batch(detector, source, tmp_path / "fast.csv")
     # THEN the files are byte for byte the same, and so are the summaries
     assert len(batch) > 1000
+    assert (tmp_path / "threads.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "plain.csv").read_bytes()
     assert {k: v for k, v in fast.items() if not k.startswith("stage")} == {
         k: v for k, v in plain.items() if not k.startswith("stage")}
