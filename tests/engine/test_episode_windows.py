@@ -3,10 +3,14 @@ card's *earlier* events only, the same whichever way the events are batched."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from fraudpipe.engine.features import history_features, window_max
+from fraudpipe.engine.artifact import ModelArtifact
+from fraudpipe.engine.entities import CardState
+from fraudpipe.engine.features import FEATURES, history_features, to_cents, window_max
 
 T0 = int(pd.Timestamp("2020-06-01T12:00:00Z").timestamp())
 DAY = 86_400
@@ -62,3 +66,41 @@ def test_unusual_event_counts_over_1h_6h_and_3d() -> None:
     assert f["big_24h"][tail].tolist() == [0, 1, 0, 1]  # at +30h the first two are too old
     assert f["big_3d"][tail].tolist() == [0, 1, 2, 3]
     assert (f["excess_3d"][tail] >= f["excess_24h"][tail]).all()
+
+
+def test_realtime_rows_equal_batch_rows_for_every_feature(tmp_path: Path) -> None:
+    # GIVEN one card's 80 events over 12 days: everyday amounts by day, a burst of big night
+    # payments in new categories on day 9, events ageing out of the 7-day window
+    rng = np.random.default_rng(5)
+    n = 80
+    ts = np.sort(T0 + rng.integers(0, 12 * DAY, n))
+    ts[60:66] = T0 + 9 * DAY + 11 * 3600 + np.arange(6) * 900  # 23:00-00:15 UTC
+    ts = np.sort(ts)
+    amt = np.round(rng.lognormal(3.0, 0.6, n), 2)
+    amt[60:66] = [850.0, 920.5, 300.0, 12.0, 780.0, 15.5]
+    vocabulary = ["gas_transport", "grocery_pos", "shopping_net", "misc_net"]
+    names = np.array(vocabulary[:2], dtype=object)[rng.integers(0, 2, n)]
+    names[60:66] = ["shopping_net", "misc_net", "grocery_pos", "gas_transport", "shopping_net",
+                    "misc_net"]
+    artifact = ModelArtifact(
+        folder=tmp_path, booster=None, calibration=None, snapshot=None,  # type: ignore[arg-type]
+        metadata={"medians": {"amt": 30.0, "city_pop": 1000.0},
+                  "vocabularies": {"category": vocabulary, "gender": ["F", "M"], "state": []},
+                  "category_amounts": [40.0, 60.0, 80.0, 70.0]})
+    other = {"gender": np.full(n, "F", dtype=object), "state": np.full(n, "", dtype=object)}
+    # WHEN the whole sequence is one batch, and each event is scored alone from the card state
+    batch = artifact.matrix(np.zeros(n, dtype=np.int64), ts,
+                            {"amt": amt, "city_pop": np.full(n, 1000.0)},
+                            {"category": names, **other})
+    state = CardState()
+    for i in range(n):
+        row = artifact.state_matrix(state, int(ts[i]), {"amt": amt[i:i + 1],
+                                                        "city_pop": np.array([1000.0])},
+                                    {"category": names[i], "gender": "F"})[-1]
+        # THEN the realtime row equals the batch row, feature by feature
+        for j, name in enumerate(FEATURES):
+            np.testing.assert_array_equal(row[j], batch[i, j], err_msg=f"event {i} {name}")
+        state.add(int(ts[i]), int(to_cents(amt[i:i + 1])[0]), names[i])
+    assert batch[:, FEATURES.index("novel_6h")].max() >= 2  # the burst was seen
+    assert np.nanmin(batch[:, FEATURES.index("amt_to_max_7d")]) < 1 < np.nanmax(
+        batch[:, FEATURES.index("amt_to_max_7d")])
