@@ -113,6 +113,8 @@ def test_unsure_rows_are_those_near_a_half_point() -> None:
 @pytest.mark.parametrize("stamps", [
     ["2020-06-21T12:14:25Z", "2021-01-01T00:00:00Z", "1999-12-31T23:59:59Z"],
     ["2020-06-21T12:14:25+01:00", "2020-06-21T12:14:25-05:30", "2020-06-21T12:14:25Z"],
+    ["2020-06-21T12:14:25+0100", "2020-06-21T12:14:25+01", "2020-06-21 12:14:25Z",
+     "2020-06-21T12:14Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"],
 ])
 def test_arrow_timestamps_equal_pandas_iso8601(stamps: list[str]) -> None:
     values = pd.Series(stamps * 50, dtype="str")
