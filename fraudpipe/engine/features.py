@@ -253,14 +253,14 @@ def history_features(
             "amt_z": (a - mean_prev) / std_prev,
         }
         key = (c << 32) + t
+        lefts = {}
         for name, span in WINDOWS.items():
-            left = np.searchsorted(key, key - span, side="right")
+            left = lefts[name] = np.searchsorted(key, key - span, side="right")
             out[f"count_{name}"] = (idx - left).astype(float)
             out[f"sum_{name}"] = (cs[idx] - cs[left]) / 100.0
             if name in ("24h", "3d"):
                 out[f"night_{name}"] = (cn[idx] - cn[left]).astype(float)
-        largest = {name: window_max(a, np.searchsorted(key, key - WINDOWS[name], side="right"))
-                   for name in ("24h", "7d")}
+        largest = {name: window_max(a, lefts[name]) for name in ("24h", "7d")}
         out["amt_to_max_7d"] = np.where(largest["7d"] > 0, a / largest["7d"], np.nan)
         out["max_24h_to_mean"] = np.where(largest["24h"] > 0, largest["24h"] / mean_prev, np.nan)
         out["sum_24h_to_mean"] = out["sum_24h"] * 100.0 / mean_prev
