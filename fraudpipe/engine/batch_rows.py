@@ -147,7 +147,8 @@ def batch_rows(
     categorical = {}
     for c in CATEGORICAL_VARIABLES:
         if c in events.raw.columns:
-            values = arrow_strings(events.raw[c])
+            # trimmed as realtime trims them: a padded " grocery_pos " is grocery_pos
+            values = pc.utf8_trim_whitespace(arrow_strings(events.raw[c]))
             values = values if mask is None else values.filter(mask)
         else:
             values = pa.array([""] * target, type=pa.large_string())

@@ -119,7 +119,8 @@ def train_model(
                for name, v in numeric.items()}
     numeric = {name: np.where(np.isnan(v), medians[name], v) for name, v in numeric.items()}
     categorical = {
-        name: (raw[name].to_numpy(dtype=object)[order] if name in raw.columns
+        # trimmed as batch and realtime scoring trim them
+        name: (raw[name].str.strip().to_numpy(dtype=object)[order] if name in raw.columns
                else np.full(len(raw), "", dtype=object))
         for name in CATEGORICAL_VARIABLES
     }

@@ -183,3 +183,30 @@ def test_all_matched_batch_lists_every_matched_rule(
         else:
             assert json.loads(outcomes) == ["seen"]
             assert json.loads(results) == {"scored": ["seen"]}
+
+
+def test_padded_categorical_values_score_as_trimmed_in_batch_and_realtime(
+    trained: BuiltinEngine, data_files: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    # GIVEN a card's events, and the same events with spaces around category and gender
+    test = pd.read_csv(data_files[2], dtype=str, keep_default_na=False)
+    card = test["ENTITY_ID"].value_counts().index[0]
+    events = test[test["ENTITY_ID"] == card].head(30).reset_index(drop=True)
+    padded = events.assign(category=" " + events["category"] + " ",
+                           gender=events["gender"] + "  ")
+    events.to_csv(tmp_path / "plain.csv", index=False)
+    padded.to_csv(tmp_path / "padded.csv", index=False)
+    # WHEN both are batch-scored and the padded ones are scored in realtime
+    plain_scores = score_file(trained, tmp_path / "plain.csv", tmp_path / "o1.csv")
+    padded_scores = score_file(trained, tmp_path / "padded.csv", tmp_path / "o2.csv")
+    realtime = []
+    for row in padded.to_dict("records"):
+        response = trained.get_event_prediction(
+            DETECTOR, row["EVENT_ID"], row["EVENT_TIMESTAMP"], row["ENTITY_ID"],
+            {v: row[v] for v in padded.columns[:14]})
+        realtime.append(json.dumps({MODEL: response["modelScores"][0]["scores"][
+            f"{MODEL}_insightscore"]}))
+    # THEN padding changes nothing, in either path
+    assert padded_scores["MODEL_SCORES"].tolist() == plain_scores["MODEL_SCORES"].tolist()
+    assert [json.loads(t) for t in realtime] == [
+        json.loads(t) for t in plain_scores["MODEL_SCORES"]]
