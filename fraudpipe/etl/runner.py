@@ -28,6 +28,7 @@ import pyarrow.csv as pacsv
 from fraudpipe.errors import DataValidationError, EtlError
 from fraudpipe.etl.late import assemble, plan_late
 from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order
+from fraudpipe.etl.picks import sample_picks
 from fraudpipe.etl.raw import RawRows, inspect_files, load_raw_rows, quote
 from fraudpipe.etl.repeats import materialise_repeated
 from fraudpipe.etl.scan import filter_scan
@@ -209,8 +210,14 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
 def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw: RawRows,
             ordered: dict[str, pa.Table]) -> None:
     """A view, or for ``materialize`` a table: repeated keys found by sorting
-    (``fraudpipe.etl.repeats``), rows in Arrow and raw-row order when they have the keys."""
+    (``fraudpipe.etl.repeats``), rows in Arrow and raw-row order when they have the keys.
+    The batch sample's top-N picks over an ordered table are drawn in numpy
+    (``fraudpipe.etl.picks``) and registered as a table instead of a view."""
     if "materialize" not in statement.flags:
+        picks = sample_picks(sql, ordered)
+        if picks is not None:
+            con.register(statement.name, picks)
+            return
         con.execute(f"CREATE TEMP VIEW {statement.name} AS {sql}")
         return
     if materialise_repeated(con, statement.name, sql):

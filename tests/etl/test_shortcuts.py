@@ -1,4 +1,5 @@
-"""The runner's shortcuts (Arrow filter, dropped ORDER BY, sorted repeats) change no byte."""
+"""The runner's shortcuts (Arrow filter, dropped ORDER BY, sorted repeats, batch picks drawn
+in numpy) change no byte."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests.etl.helpers import OUTPUTS, make_raw, read, run, set_field
 
 SHORTCUTS = {  # name -> the result that means "not applied"
     "filter_scan": None, "materialise_repeated": False, "materialise_in_order": None,
+    "sample_picks": None,
 }
 
 
@@ -59,6 +61,7 @@ def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
     assert sorted(set(applied)) == sorted([*SHORTCUTS, "drop_satisfied_order"])
     # WHEN the same statements run with none of the shortcuts
     monkeypatch.setattr(runner, "filter_scan", lambda sql, tables: None)
+    monkeypatch.setattr(runner, "sample_picks", lambda sql, tables: None)
     monkeypatch.setattr(runner, "drop_satisfied_order", lambda sql, ordered: sql)
     monkeypatch.setattr(runner, "materialise_repeated", lambda con, name, sql: False)
     monkeypatch.setattr(runner, "materialise_in_order", _temp_table)
