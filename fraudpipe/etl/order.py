@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["drop_satisfied_order", "materialise_in_order"]
+__all__ = ["drop_satisfied_order", "materialise_in_order", "raw_positions"]
 
 _ROUTE_ORDER = re.compile(
     r"^\s*FROM\s+(?P<table>\w+)\s+AS\s+(?P<alias>\w+)\s+"
@@ -41,14 +41,15 @@ def materialise_in_order(con: duckdb.DuckDBPyConnection, name: str, sql: str,
     returned: no ORDER BY can be dropped over it.
     """
     table = con.sql(sql).to_arrow_table()
-    positions = _positions(table, bases)
+    positions = raw_positions(table, bases)
     if positions is not None and len(positions) > 1 and not (np.diff(positions) > 0).all():
         table = table.take(pa.array(np.argsort(positions, kind="stable")))
     con.register(name, table)
     return None if positions is None else table
 
 
-def _positions(table: pa.Table, bases: dict[int, int]) -> np.ndarray | None:
+def raw_positions(table: pa.Table, bases: dict[int, int]) -> np.ndarray | None:
+    """Each row's position in the raw Arrow table, from its keys; None without usable keys."""
     if any(key not in table.column_names or table.column(key).null_count for key in _KEYS):
         return None
     order = table.column("file_order").to_numpy().astype(np.int64)

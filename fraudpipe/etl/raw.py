@@ -99,6 +99,8 @@ class RawRows:
     #: row-number order with none set aside (position = base + row_number - 1); else None
     bases: dict[int, int] | None = None
     pieces: tuple[_Piece, ...] = ()
+    #: file_order -> the file's name (raw_rows' source_file of its rows)
+    sources: dict[int, str] = field(default_factory=dict)
     #: rows read again from disk, per piece: row number -> all fields (one read per piece)
     _fetched: dict[int, dict[int, list[str | None]]] = field(default_factory=dict,
                                                               compare=False, repr=False)
@@ -180,4 +182,4 @@ def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile],
     con.execute("CREATE TEMP VIEW raw_rows AS " + " UNION ALL BY NAME ".join(
         f"({part})" for part in parts))
     return RawRows(columns, pa.concat_tables(tables, promote_options="default"), bases,
-                   tuple(pieces))
+                   tuple(pieces), {order: raw.name for order, raw in enumerate(files)})

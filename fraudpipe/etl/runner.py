@@ -27,11 +27,13 @@ import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError, EtlError
 from fraudpipe.etl.late import assemble, plan_late
-from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order
+from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order, raw_positions
 from fraudpipe.etl.picks import sample_picks
 from fraudpipe.etl.raw import RawRows, inspect_files, load_raw_rows, quote
 from fraudpipe.etl.repeats import materialise_repeated
 from fraudpipe.etl.scan import filter_scan
+from fraudpipe.etl.sources import restore_source, split_source
+from fraudpipe.etl.stamps import TEXT_COLUMN, add_stamps, split_stamp
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
@@ -212,7 +214,8 @@ def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw:
     """A view, or for ``materialize`` a table: repeated keys found by sorting
     (``fraudpipe.etl.repeats``), rows in Arrow and raw-row order when they have the keys.
     The batch sample's top-N picks over an ordered table are drawn in numpy
-    (``fraudpipe.etl.picks``) and registered as a table instead of a view."""
+    (``fraudpipe.etl.picks``) and registered as a table instead of a view; the routing's
+    ``EVENT_TIMESTAMP`` is built from the raw text when it checks (``fraudpipe.etl.stamps``)."""
     if "materialize" not in statement.flags:
         picks = sample_picks(sql, ordered)
         if picks is not None:
@@ -225,9 +228,37 @@ def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw:
     if not raw.bases:  # a set-aside line: positions do not follow row numbers
         con.execute(f"CREATE TEMP TABLE {statement.name} AS {sql}")
         return
-    table = materialise_in_order(con, statement.name, sql, raw.bases)
+    split = split_stamp(sql)  # EVENT_TIMESTAMP from the raw text when it checks
+    query = split.sql if split else sql
+    table = _materialise_sources(con, statement.name, query, raw)
+    if split is not None:
+        text = _raw_text(raw, table)
+        full = add_stamps(con, statement.name, table, split, text)
+        table = None if table is None else full
     if table is not None:
         ordered[statement.name] = table
+
+
+def _materialise_sources(con: duckdb.DuckDBPyConnection, name: str, sql: str,
+                         raw: RawRows) -> pa.Table | None:
+    """``materialise_in_order`` of ``sql``, its ``source_file`` rebuilt from ``file_order``
+    when every row checks (``fraudpipe.etl.sources``); else of ``sql`` as written."""
+    source = split_source(sql, raw.sources)
+    if source is not None:
+        table = materialise_in_order(con, name, source.sql, raw.bases)
+        restored = None if table is None else restore_source(table, source)
+        if restored is not None:
+            con.register(name, restored)
+            return restored
+    return materialise_in_order(con, name, sql, raw.bases)
+
+
+def _raw_text(raw: RawRows, table: pa.Table | None) -> pa.ChunkedArray | None:
+    """The raw timestamp text of each row of ``table`` (rows with raw keys), else None."""
+    positions = None if table is None else raw_positions(table, raw.bases)
+    if positions is None or TEXT_COLUMN not in raw.columns:
+        return None
+    return raw.values(TEXT_COLUMN, positions)
 
 
 def _check_cutoffs(con: duckdb.DuckDBPyConnection, test_file: str) -> None:

@@ -1,5 +1,5 @@
 """The runner's shortcuts (Arrow filter, dropped ORDER BY, sorted repeats, batch picks drawn
-in numpy) change no byte."""
+in numpy, EVENT_TIMESTAMP from the raw text, source_file from file_order) change no byte."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.etl.helpers import OUTPUTS, make_raw, read, run, set_field
 
 SHORTCUTS = {  # name -> the result that means "not applied"
     "filter_scan": None, "materialise_repeated": False, "materialise_in_order": None,
-    "sample_picks": None,
+    "sample_picks": None, "split_stamp": None, "split_source": None, "restore_source": None,
 }
 
 
@@ -47,13 +47,14 @@ def _temp_table(con: Any, name: str, sql: str, bases: Any) -> None:
 
 def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN clean files (every shortcut applies) with a duplicate id and two bad values
+    # GIVEN clean files (every shortcut applies) with a duplicate id and three bad values
     raw = tmp_path / "raw"
     make_raw(raw)
     set_field(raw / "fraudTest.csv", 9, "trans_num",
               read(raw / "fraudTrain.csv").iloc[3]["trans_num"])
     set_field(raw / "fraudTrain.csv", 5, "amt", "-1")
     set_field(raw / "fraudTest.csv", 20, "is_fraud", "x")
+    set_field(raw / "fraudTrain.csv", 7, "trans_date_trans_time", "yesterday")
     applied: list[str] = []
     with monkeypatch.context() as patch:
         _spy(patch, applied)
@@ -62,6 +63,8 @@ def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
     # WHEN the same statements run with none of the shortcuts
     monkeypatch.setattr(runner, "filter_scan", lambda sql, tables: None)
     monkeypatch.setattr(runner, "sample_picks", lambda sql, tables: None)
+    monkeypatch.setattr(runner, "split_stamp", lambda sql: None)
+    monkeypatch.setattr(runner, "split_source", lambda sql, names: None)
     monkeypatch.setattr(runner, "drop_satisfied_order", lambda sql, ordered: sql)
     monkeypatch.setattr(runner, "materialise_repeated", lambda con, name, sql: False)
     monkeypatch.setattr(runner, "materialise_in_order", _temp_table)
@@ -69,6 +72,6 @@ def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
     # THEN every file and count is the same
     for name in OUTPUTS:
         assert fast[name].read_bytes() == plain[name].read_bytes(), name
-    assert len(read(fast["quarantine"])) == 3
+    assert len(read(fast["quarantine"])) == 4
     for key in ("counts", "output_rows", "quarantine_reasons", "cutoffs"):
         assert fast_summary[key] == plain_summary[key]
