@@ -44,24 +44,33 @@ def sample_picks(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
     if not parts or any(part is None for part in parts):
         return None
     chosen: list[pa.Table] = []
+    on_route: dict[tuple[str, str], np.ndarray] = {}
     for part in parts:
         columns = _columns(part["outer"])
         table = tables.get(part["table"])
         if table is None or columns != _columns(part["inner"]) or not set(
                 [*columns, *_KEYS, "route", "event_label"]) <= set(table.column_names):
             return None
-        rows = _top(table, part)
+        key = (part["table"], part["route"])
+        if key not in on_route:  # the parts share the route: its rows are found once
+            on_route[key] = _rows_where(table.column("route"), part["route"])
+        rows = _top(table, part, on_route[key])
         if rows is None:
             return None
         chosen.append(table.select(columns).take(pa.array(rows, pa.int64())))
     return pa.concat_tables(chosen).combine_chunks()
 
 
-def _top(table: pa.Table, part: re.Match[str]) -> np.ndarray | None:
+def _rows_where(column: pa.ChunkedArray, value: str) -> np.ndarray:
+    """Positions where ``column = value`` (NULL is not equal)."""
+    return np.flatnonzero(pc.fill_null(pc.equal(column, value), False)
+                          .to_numpy(zero_copy_only=False))
+
+
+def _top(table: pa.Table, part: re.Match[str], on_route: np.ndarray) -> np.ndarray | None:
     """Positions of the ``limit`` candidates with the smallest (hash, file_order, row_number)."""
-    wanted = pc.and_(pc.equal(table.column("route"), part["route"]),
-                     pc.equal(table.column("event_label"), part["label"]))
-    rows = np.flatnonzero(pc.fill_null(wanted, False).to_numpy(zero_copy_only=False))
+    labels = table.column("event_label").take(pa.array(on_route, pa.int64()))
+    rows = on_route[_rows_where(labels, part["label"])]
     keys = [table.column(name).take(pa.array(rows, pa.int64())) for name in _KEYS]
     if any(key.null_count for key in keys):
         return None
