@@ -138,10 +138,12 @@ def gather(column: pa.ChunkedArray, positions: np.ndarray) -> pa.ChunkedArray:
     positions (a whole file, broken only where a row was quarantined), so slices of the column
     give the same values without copying a string.
     """
-    if len(positions) <= _FEW and column.num_chunks > 1:
+    if len(positions) == 0:
         return _take_few(column, positions)
     breaks = np.flatnonzero(np.diff(positions) != 1) + 1
     if len(breaks) > max(64, len(positions) // 1000):
+        if len(positions) <= _FEW and column.num_chunks > 1:
+            return _take_few(column, positions)
         return column.take(pa.array(positions))
     starts = np.concatenate(([0], breaks))
     stops = np.concatenate((breaks, [len(positions)]))

@@ -30,5 +30,6 @@ def test_gather_of_runs_and_out_of_range() -> None:
     column = _column(3)
     runs = np.r_[10:400, 500:len(column)]
     assert gather(column, runs).to_pylist() == column.take(pa.array(runs)).to_pylist()
+    scattered = np.r_[np.arange(0, 500, 5), len(column)]  # the last one is past the end
     with pytest.raises(IndexError):
-        gather(column, np.array([len(column)]))
+        gather(column, scattered)
