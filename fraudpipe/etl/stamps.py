@@ -95,7 +95,7 @@ def iso_stamps(text: pa.ChunkedArray, event_ts: pa.ChunkedArray) -> pa.Array | N
     if records is None or not _matches(records, micros):
         return None
     out = np.empty((len(records), 20), np.uint8)
-    out[:, :10], out[:, 11:19] = records[:, :10], records[:, 11:19]
+    out[:, :19] = records
     out[:, 10], out[:, 19] = ord("T"), ord("Z")
     return _string_array(out, valid, every)
 
@@ -121,7 +121,13 @@ _MOST_DAYS = 400_000  # a wider span (over a thousand years) is left to DuckDB
 
 
 def _as_words(records: np.ndarray, start: int, width: int, dtype: type) -> np.ndarray:
-    return np.ascontiguousarray(records[:, start:start + width]).view(dtype).ravel()
+    """Bytes ``start:start + width`` of each record read in place as one machine word."""
+    if not records.flags.c_contiguous:
+        records = np.ascontiguousarray(records)
+    word = np.dtype(dtype)
+    if word.itemsize != width:
+        raise ValueError(f"a {word} word is not {width} bytes wide")
+    return np.ndarray((len(records),), word, records, start, (records.strides[0],))
 
 
 def _matches(records: np.ndarray, micros: np.ndarray) -> bool:
