@@ -108,8 +108,8 @@ class BatchRows:
         )
 
     def base(self, snapshot: Snapshot) -> CardBase:
-        return base_from_snapshot(snapshot, self.keys, self.codes, self.keys,
-                                  self.categorical["category"], self.ts)
+        return base_from_snapshot(snapshot, self.keys, self.codes, self.categorical["category"],
+                                  self.ts)
 
 
 def batch_rows(
@@ -196,12 +196,12 @@ def _history_events(
 
 
 def base_from_snapshot(
-    snapshot: Snapshot, uniques: np.ndarray, codes: np.ndarray, keys: np.ndarray,
+    snapshot: Snapshot, uniques: np.ndarray, codes: np.ndarray,
     categories: np.ndarray | pa.Array, ts: np.ndarray,
 ) -> CardBase:
     """Each row's older history from the snapshot: the card's summary, the card's older events
     in the row's category and in the row's time band. ``uniques[codes]`` is each row's entity
-    key (``keys`` is accepted for callers that have it; it is not needed)."""
+    key."""
     older = snapshot.older
     card_pos = older.index.get_indexer(pd.Index(uniques, dtype=object))
     pos = card_pos[codes]

@@ -43,7 +43,7 @@ from fraudpipe.engine.batch_io import (
     status_column,
     write_output,
 )
-from fraudpipe.engine.batch_rows import base_from_snapshot, batch_rows
+from fraudpipe.engine.batch_rows import batch_rows
 from fraudpipe.engine.dataset import (
     CATEGORICAL_VARIABLES,
     EVENT_VARIABLES,
@@ -54,8 +54,7 @@ from fraudpipe.engine.dataset import (
 )
 from fraudpipe.engine.rules import RuleSet, score_variable
 
-__all__ = ["OUTPUT_COLUMNS", "Detector", "ScoredBatch", "StageClock", "base_from_snapshot",
-           "score_batch"]
+__all__ = ["OUTPUT_COLUMNS", "Detector", "ScoredBatch", "StageClock", "score_batch"]
 
 OUTPUT_COLUMNS = ["MODEL_SCORES", "OUTCOMES", "RULE_RESULTS", "STATUS"]
 #: Rows per slice of whole cards whose features and margins are worked out together: small

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fraudpipe.engine.batch_rows import base_from_snapshot
 from fraudpipe.engine.entities import CardState, Snapshot
 from fraudpipe.engine.features import CardBase, history_features, time_features, to_cents
-from fraudpipe.engine.scoring import base_from_snapshot
 
 T0 = int(pd.Timestamp("2020-06-01T12:00:00Z").timestamp())
 
@@ -67,7 +67,7 @@ def test_snapshot_plus_later_events_equals_the_whole_sequence() -> None:
     all_names = np.concatenate([ctx["category"].to_numpy(dtype=object), names[cut:]])
     all_ts = np.concatenate([ctx["ts"].to_numpy(), ts[cut:]])
     codes, uniques = pd.factorize(all_keys)
-    base = base_from_snapshot(snap, uniques, codes, all_keys, all_names, all_ts)
+    base = base_from_snapshot(snap, uniques, codes, all_names, all_ts)
     part = history_features(
         codes, all_ts, np.concatenate([ctx["cents"].to_numpy(), cents[cut:]]), base,
         pd.Categorical(all_names, categories=["gas", "home", "travel"]).codes.astype(np.int64))
