@@ -101,7 +101,7 @@ class ModelArtifact:
         costs about what one event costs. Each card's rows get a card code of their own, so
         they get exactly the values :meth:`state_matrix` gives them alone.
         """
-        card_codes, times, amounts, parts, bases = [], [], [], [], []
+        card_codes, times, amounts, parts, bases, rows = [], [], [], [], [], []
         text: dict[str, list[str]] = {name: [] for name in CATEGORICAL_VARIABLES}
         for code, (state, t, values, names) in enumerate(
                 zip(states, ts, numbers, variables, strict=True)):
@@ -112,22 +112,21 @@ class ModelArtifact:
             card_times = [r[0] for r in state.recent] + [t]
             times += card_times
             card_codes += [code] * (k + 1)
+            rows.append(len(card_codes) - 1)
+            card_categories = [*state.categories_of_recent(), names.get("category", "").strip()]
             for name in CATEGORICAL_VARIABLES:
-                text[name] += [""] * k + [names.get(name, "").strip()]
-            card_categories = np.array([*state.categories_of_recent(),
-                                        names.get("category", "").strip()], dtype=object)
-            text["category"][-(k + 1):] = list(card_categories)
-            bases.append(state.base(k + 1, card_categories, np.array(card_times, np.int64)))
+                text[name] += (card_categories if name == "category"
+                               else [""] * k + [names.get(name, "").strip()])
+            bases.append(state.base(k + 1, np.array(card_categories, dtype=object),
+                                    np.array(card_times, np.int64)))
         numeric = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
         numeric["amt"] = np.array(amounts)
         categorical = {name: np.array(values, dtype=object) for name, values in text.items()}
         base = bases[0] if len(bases) == 1 else CardBase(**{
             item.name: np.concatenate([getattr(b, item.name) for b in bases])
             for item in fields(CardBase)})
-        card = np.array(card_codes, dtype=np.int64)
-        rows = np.flatnonzero(np.r_[card[1:] != card[:-1], True])
-        return self.matrix(card, np.array(times, dtype=np.int64), numeric, categorical,
-                           base), rows
+        return self.matrix(np.array(card_codes, dtype=np.int64), np.array(times, dtype=np.int64),
+                           numeric, categorical, base), np.array(rows, dtype=np.int64)
 
     def raw(self, matrix: np.ndarray, threads: int = 0, compiled: bool | None = None
             ) -> np.ndarray:
