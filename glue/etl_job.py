@@ -38,10 +38,10 @@ __all__ = [
     "Statement",
     "check_header",
     "default_cutoff_sql",
-    "file_literal",
     "load_statements",
     "normalise_header",
     "render",
+    "string_literal",
     "timestamp_literal",
 ]
 
@@ -128,15 +128,15 @@ def timestamp_literal(value: str | None) -> str | None:
 def default_cutoff_sql(test_file: str) -> str:
     """The default cutoff: the first timestamp of the raw test file (statement ``test_start``).
 
-    ``test_file`` is named by the ``test_file_literal`` parameter (:func:`file_literal`).
+    ``test_file`` is named by the ``test_file_literal`` parameter (:func:`string_literal`).
     """
     del test_file  # the file is chosen where test_start is computed
     return "test_start.first_ts"
 
 
-def file_literal(name: str) -> str:
-    """A file name as a SQL string literal (both engines)."""
-    return "'" + name.replace("'", "''") + "'"
+def string_literal(text: str) -> str:
+    """``text`` as a SQL string literal (both engines)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def normalise_header(names: list[str]) -> list[str]:
@@ -401,7 +401,7 @@ def run_spark(args: dict[str, str]) -> dict[str, Any]:
         "legit_samples": str(int(args.get("legit_samples") or 0)),
         "raw_columns": ", ".join(f"r.`{c.replace('`', '``')}`" for c in columns),
         "test_file": test_file,
-        "test_file_literal": file_literal(test_file),
+        "test_file_literal": string_literal(test_file),
     }
     batch = "batch_full" if args.get("batch_mode") == "full" else "batch_sample"
     targets = {"training": "training_output", "test": "test_output", batch: "batch_output",

@@ -19,7 +19,7 @@ import pyarrow as pa
 from fraudpipe.errors import DataValidationError
 from fraudpipe.etl.arrow_read import RawTable, fetch_rows, read_raw_csv
 from fraudpipe.etl.late import gather
-from glue.etl_job import REQUIRED_COLUMNS, EtlInputError, check_header
+from glue.etl_job import REQUIRED_COLUMNS, EtlInputError, check_header, string_literal
 
 __all__ = ["RawFile", "RawRows", "inspect_files", "load_raw_rows", "quote"]
 
@@ -36,10 +36,6 @@ class RawFile:
 def quote(name: str) -> str:
     """A DuckDB identifier."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def inspect_files(raw_dir: Path) -> list[RawFile]:
@@ -176,7 +172,7 @@ def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile],
             con.register(name, chunk)
             tables.append(chunk)
             cols = ", ".join(quote(c) for c in loaded)
-            parts.append(f"SELECT {cols}, {_literal(raw.name)} AS source_file, "
+            parts.append(f"SELECT {cols}, {string_literal(raw.name)} AS source_file, "
                          f"{order} AS file_order, row_number, bad_encoding, malformed, __pos "
                          f"FROM {name}")
     con.execute("CREATE TEMP VIEW raw_rows AS " + " UNION ALL BY NAME ".join(

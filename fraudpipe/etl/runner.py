@@ -41,9 +41,9 @@ from glue.etl_job import (
     EtlInputError,
     Statement,
     default_cutoff_sql,
-    file_literal,
     load_statements,
     render,
+    string_literal,
     summarise,
     timestamp_literal,
 )
@@ -52,10 +52,6 @@ __all__ = ["EtlParams", "run_etl"]
 
 EtlParams = dict[str, Any]
 LABEL_COLUMNS = ("EVENT_ID", "EVENT_LABEL", "LABEL_TIMESTAMP")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _load_labels(con: duckdb.DuckDBPyConnection, labels_path: str | None) -> None:
@@ -75,7 +71,7 @@ def _load_labels(con: duckdb.DuckDBPyConnection, labels_path: str | None) -> Non
     stamp = quote("LABEL_TIMESTAMP") if "LABEL_TIMESTAMP" in header else "NULL"
     con.execute(
         f"INSERT INTO human_labels SELECT {quote('EVENT_ID')}, {quote('EVENT_LABEL')}, {stamp} "
-        f"FROM read_csv({_literal(str(path))}, header = true, all_varchar = true)")
+        f"FROM read_csv({string_literal(str(path))}, header = true, all_varchar = true)")
 
 
 def _result(con: duckdb.DuckDBPyConnection, sql: str, raw: RawRows,
@@ -119,7 +115,7 @@ def _params(params: EtlParams, columns: list[str]) -> dict[str, str]:
         "legit_samples": str(int(batch.get("legit_samples", 130))),
         "raw_columns": ", ".join("r." + quote(c) for c in columns),
         "test_file": test_file,
-        "test_file_literal": file_literal(test_file),
+        "test_file_literal": string_literal(test_file),
     }
 
 

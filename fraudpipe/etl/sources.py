@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from glue.etl_job import string_literal
+
 __all__ = ["SAME", "SourceSplit", "restore_source", "split_source"]
 
 SAME = "__source_same"
@@ -29,10 +31,6 @@ class SourceSplit:
 
     sql: str
     names: dict[int, str]
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def split_source(sql: str, names: dict[int, str]) -> SourceSplit | None:
@@ -49,7 +47,8 @@ def split_source(sql: str, names: dict[int, str]) -> SourceSplit | None:
     alias = found[0].group(1)
     if not re.search(rf"(?:^|,)\s*{alias}\.file_order\s*(?=,|$)", items):
         return None
-    cases = " ".join(f"WHEN {order} THEN {_quoted(name)}" for order, name in sorted(names.items()))
+    cases = " ".join(f"WHEN {order} THEN {string_literal(name)}"
+                     for order, name in sorted(names.items()))
     check = (f"({alias}.source_file IS NOT DISTINCT FROM (CASE {alias}.file_order {cases} END))"
              f" AS {SAME}")
     start = head.start("items") + found[0].start(1)
