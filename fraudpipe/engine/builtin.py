@@ -10,7 +10,6 @@ invoked asynchronously (:class:`fraudpipe.aws_jobs.LambdaJobs`).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -267,24 +266,12 @@ class BuiltinEngine:
         now_ = self.clock()
         if checked is not None and self._active_ttl > 0 and now_ - checked[0] < self._active_ttl:
             return checked[2]
-        stamp = self._detector_file_stamp(detector_id)
+        stamp = self.registry.detector_file_stamp(detector_id)
         if checked is not None and stamp is not None and stamp == checked[1]:
             return checked[2]
         record = self.get_active_detector_version(detector_id)
         self._active[detector_id] = (now_, stamp, record)
         return record
-
-    def _detector_file_stamp(self, detector_id: str) -> tuple[int, int, int] | None:
-        """Identity of the workspace registry's ``detectors/<id>/detector.json`` (see
-        :mod:`fraudpipe.engine.registry` for the layout); None for other registries or when
-        the file is missing (then the record is read, which raises the right error)."""
-        if type(self.registry) is not Registry:
-            return None
-        try:
-            found = os.stat(self.registry.root / "detectors" / detector_id / "detector.json")
-        except OSError:
-            return None
-        return (found.st_ino, found.st_mtime_ns, found.st_size)
 
     def load_detector(self, detector_id: str, version: str | None = None) -> Detector:
         """The scoring form of a detector version (cached while its record is unchanged)."""

@@ -20,6 +20,7 @@ Layout under ``ws.registry_dir``::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -55,6 +56,11 @@ class RecordLayout:
 
     #: this process's local folder of the registry (its records locally, a cache on S3)
     root: Path
+
+    def detector_file_stamp(self, detector_id: str) -> tuple[int, int, int] | None:
+        """A cheap stamp that changes whenever the detector's ACTIVE version may have, or
+        None when the storage has none (then the records are read)."""
+        return None
 
     def version_dir(self, model_id: str, version: str) -> Path:
         """This process's folder of a version's files (training writes here)."""
@@ -185,6 +191,16 @@ class Registry(RecordLayout):
         """Changes whenever the detector version file is rewritten (scoring-cache key)."""
         name = self._detector_version_name(record["detectorId"], record["detectorVersionId"])
         return (self.root / name).stat().st_mtime
+
+    def detector_file_stamp(self, detector_id: str) -> tuple[int, int, int] | None:
+        """Identity of ``detectors/<id>/detector.json``, which every status change of any of
+        the detector's versions rewrites (atomically: a new inode); None when the file is
+        missing (the caller then reads the record, which raises the right error)."""
+        try:
+            found = os.stat(self.root / f"detectors/{detector_id}/detector.json")
+        except OSError:
+            return None
+        return (found.st_ino, found.st_mtime_ns, found.st_size)
 
     def fetch(self, uri: str) -> Path:
         """The data file at ``uri`` (an s3:// URI maps into the workspace)."""
