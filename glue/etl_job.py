@@ -31,13 +31,13 @@ from typing import Any
 
 __all__ = [
     "ARGUMENTS",
+    "DEFAULT_CUTOFF",
     "OUTPUTS",
     "REQUIRED_COLUMNS",
     "SEED_MODULUS",
     "EtlInputError",
     "Statement",
     "check_header",
-    "default_cutoff_sql",
     "load_statements",
     "normalise_header",
     "render",
@@ -111,6 +111,11 @@ def render(sql: str, params: dict[str, str]) -> str:
     return _PARAM.sub(value, sql)
 
 
+#: The default cutoff (either side): the first timestamp of the raw test file, computed once by
+#: statement ``test_start`` of etl.sql for the file named by parameter ``test_file_literal``.
+DEFAULT_CUTOFF = "test_start.first_ts"
+
+
 def timestamp_literal(value: str | None) -> str | None:
     """An ISO 8601 cutoff (``2020-06-21T12:00:00Z``) as a SQL TIMESTAMP expression (UTC)."""
     if value is None or str(value).strip() == "":
@@ -123,15 +128,6 @@ def timestamp_literal(value: str | None) -> str | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return f"CAST('{moment.strftime('%Y-%m-%d %H:%M:%S')}' AS TIMESTAMP)"
-
-
-def default_cutoff_sql(test_file: str) -> str:
-    """The default cutoff: the first timestamp of the raw test file (statement ``test_start``).
-
-    ``test_file`` is named by the ``test_file_literal`` parameter (:func:`string_literal`).
-    """
-    del test_file  # the file is chosen where test_start is computed
-    return "test_start.first_ts"
 
 
 def string_literal(text: str) -> str:
@@ -393,14 +389,12 @@ def run_spark(args: dict[str, str]) -> dict[str, Any]:
     for _, _, header in files:
         columns += [c for c in header if c not in columns]
     params = {
-        "train_cutoff": timestamp_literal(args.get("train_cutoff"))
-        or default_cutoff_sql(test_file),
-        "test_cutoff": timestamp_literal(args.get("test_cutoff")) or default_cutoff_sql(test_file),
+        "train_cutoff": timestamp_literal(args.get("train_cutoff")) or DEFAULT_CUTOFF,
+        "test_cutoff": timestamp_literal(args.get("test_cutoff")) or DEFAULT_CUTOFF,
         "batch_seed": str(int(args.get("batch_seed") or 0) % SEED_MODULUS),
         "fraud_samples": str(int(args.get("fraud_samples") or 0)),
         "legit_samples": str(int(args.get("legit_samples") or 0)),
         "raw_columns": ", ".join(f"r.`{c.replace('`', '``')}`" for c in columns),
-        "test_file": test_file,
         "test_file_literal": string_literal(test_file),
     }
     batch = "batch_full" if args.get("batch_mode") == "full" else "batch_sample"

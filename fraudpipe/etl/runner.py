@@ -37,10 +37,10 @@ from fraudpipe.etl.stamps import TEXT_COLUMN, add_stamps, split_stamp
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
+    DEFAULT_CUTOFF,
     SEED_MODULUS,
     EtlInputError,
     Statement,
-    default_cutoff_sql,
     load_statements,
     render,
     string_literal,
@@ -108,8 +108,8 @@ def _params(params: EtlParams, columns: list[str]) -> dict[str, str]:
     except EtlInputError as exc:
         raise EtlError(str(exc)) from exc
     return {
-        "train_cutoff": train or default_cutoff_sql(test_file),
-        "test_cutoff": test or default_cutoff_sql(test_file),
+        "train_cutoff": train or DEFAULT_CUTOFF,
+        "test_cutoff": test or DEFAULT_CUTOFF,
         "batch_seed": str(int(batch.get("seed", 42)) % SEED_MODULUS),
         "fraud_samples": str(int(batch.get("fraud_samples", 12))),
         "legit_samples": str(int(batch.get("legit_samples", 130))),
