@@ -237,9 +237,8 @@ def _category_stats(
     two-level pandas index on a big batch. The rows' categories (trimmed) are
     dictionary-encoded in Arrow, so only the few distinct names are Python strings.
     """
-    rows = np.zeros((len(codes), len(CATEGORY_STATS)), dtype=np.int64)
     if len(table) == 0:
-        return rows
+        return np.zeros((len(codes), len(CATEGORY_STATS)), dtype=np.int64)
     card_of_row = pd.Index(uniques, dtype=object).get_indexer(table["key"].to_numpy(dtype=object))
     table = table[card_of_row >= 0]
     card_of_row = card_of_row[card_of_row >= 0]
@@ -261,7 +260,7 @@ def _category_stats(
     row_key = np.asarray(codes, dtype=np.int64) * width + row_names
     sorted_key, first = np.unique(table_key, return_index=True)  # a pair's first entry
     if len(sorted_key) == 0:
-        return rows
+        return np.zeros((len(codes), len(CATEGORY_STATS)), dtype=np.int64)
     values = table[list(CATEGORY_STATS)].to_numpy(dtype=np.int64)[first]
     if len(uniques) * width <= DENSE_CELLS:  # one row per (card, category): a direct lookup
         dense = np.zeros((len(uniques) * width, len(CATEGORY_STATS)), dtype=np.int64)
