@@ -438,10 +438,11 @@ def main(argv: list[str] | None = None) -> int:
     if feed.replayed:
         print(f"note: the run needed more events than the test file's {len(paths)}: "
               f"{feed.replayed} pass(es) replayed events already scored")
+    code = revision()
     print(f"load average before / after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs; code {revision()}")
+          f"on {os.cpu_count()} CPUs; code {code}")
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    figures = {"benchmark": "bench_api", "revision": revision(), "endpoint": "GET /predict",
+    figures = {"benchmark": "bench_api", "revision": code, "endpoint": "GET /predict",
                "transport": "loopback",
                "server": f"fraudpipe serve --workers {args.workers} (uvicorn)",
                "cpus": os.cpu_count(),
