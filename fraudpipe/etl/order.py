@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["drop_satisfied_order", "materialise_in_order", "raw_positions"]
+__all__ = ["base_lookup", "drop_satisfied_order", "materialise_in_order", "raw_positions"]
 
 _ROUTE_ORDER = re.compile(
     r"^\s*FROM\s+(?P<table>\w+)\s+AS\s+(?P<alias>\w+)\s+"
@@ -55,10 +55,15 @@ def raw_positions(table: pa.Table, bases: dict[int, int]) -> np.ndarray | None:
     order = table.column("file_order").to_numpy().astype(np.int64)
     if not np.isin(order, np.fromiter(bases, dtype=np.int64)).all():
         return None
+    return base_lookup(bases)[order] + table.column("row_number").to_numpy().astype(np.int64) - 1
+
+
+def base_lookup(bases: dict[int, int]) -> np.ndarray:
+    """``bases`` as an array indexed by file order (0 for an order not in ``bases``)."""
     lookup = np.zeros(max(bases, default=0) + 1, dtype=np.int64)
     for file_order, base in bases.items():
         lookup[file_order] = base
-    return lookup[order] + table.column("row_number").to_numpy().astype(np.int64) - 1
+    return lookup
 
 
 def drop_satisfied_order(sql: str, ordered: dict[str, pa.Table]) -> str:

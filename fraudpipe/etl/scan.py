@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudpipe.etl.order import base_lookup
+
 __all__ = ["filter_scan"]
 
 _QUERY = re.compile(
@@ -104,8 +106,5 @@ def _positions(table: pa.Table, chosen: pa.ChunkedArray, bases: dict[int, int]
         return None
     orders, numbers = (column.to_numpy().astype(np.int64) for column in picked)
     known = np.isin(orders, np.fromiter(bases, dtype=np.int64))
-    lookup = np.zeros(max(bases, default=0) + 1, dtype=np.int64)
-    for order, base in bases.items():
-        lookup[order] = base
-    values = lookup[np.where(known, orders, 0)] + numbers - 1
+    values = base_lookup(bases)[np.where(known, orders, 0)] + numbers - 1
     return pa.array(values, pa.int64(), mask=~known)
