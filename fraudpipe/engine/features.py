@@ -33,6 +33,7 @@ __all__ = [
     "CardBase",
     "build_features",
     "history_features",
+    "night_hours",
     "time_band",
     "time_features",
     "to_cents",
@@ -189,12 +190,18 @@ def window_max(values: np.ndarray, left: np.ndarray) -> np.ndarray:
     return out
 
 
+def night_hours(hour: np.ndarray) -> np.ndarray:
+    """Whether each hour of day is night (22:00-03:59): the ``night`` feature, the night
+    counts and the night-time big amounts share this one definition."""
+    return (hour >= 22) | (hour < 4)
+
+
 def time_features(ts: np.ndarray) -> dict[str, np.ndarray]:
     """Hour of day, weekday (Monday 0) and night (22:00-03:59) from UTC epoch seconds."""
     ts = np.asarray(ts, dtype=np.int64)
     hour = (ts // 3600) % 24
     weekday = (ts // 86400 + 3) % 7  # 1970-01-01 was a Thursday
-    night = (hour >= 22) | (hour < 4)
+    night = night_hours(hour)
     return {"hour": hour.astype(float), "weekday": weekday.astype(float), "night": night * 1.0}
 
 
@@ -229,8 +236,7 @@ def history_features(
     np.cumsum(a, out=cs[1:])
     cs2 = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(a * a, out=cs2[1:])
-    hour = (t // 3600) % 24
-    night = ((hour >= 22) | (hour < 4)).astype(np.int64)  # time_features' night, as integers
+    night = night_hours((t // 3600) % 24)
     cn = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(night, out=cn[1:])
     pos = idx - start
@@ -268,7 +274,7 @@ def history_features(
         out["count_24h_to_rate"] = out["count_24h"] / daily_rate
         out["count_3d_to_rate"] = out["count_3d"] / (3.0 * daily_rate)
         out.update(_habit_features(c, t, a, pick(category).astype(np.int64), n_prev,
-                                   _sorted_base(base, pick)))
+                                   _sorted_base(base, pick), night))
     if ordered:
         return {name: np.asarray(values, dtype=float) for name, values in out.items()}
     result = {}
@@ -287,7 +293,7 @@ def _sorted_base(base: CardBase, pick: Callable[[np.ndarray], np.ndarray]
 
 def _habit_features(
     c: np.ndarray, t: np.ndarray, a: np.ndarray, cat: np.ndarray, n_prev: np.ndarray,
-    base: dict[str, np.ndarray],
+    base: dict[str, np.ndarray], night: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """The card's own habits before each row (rows sorted by card and time): how often and
     how much it spent in this row's category, and how often it spent in this time band.
@@ -318,9 +324,7 @@ def _habit_features(
     novel = known & (cat_n == 0) & (n_prev >= 5)
     big = known & (a > 3 * np.where(cat_n > 0, cat_mean, np.nan) + 2000)
     odd = (band_n * 10 < n_prev) & (n_prev >= 10)
-    hour = (t // 3600) % 24
-    night_big = known & ((hour >= 22) | (hour < 4)) & (a > 2 * np.where(cat_n > 0, cat_mean,
-                                                                           np.nan))
+    night_big = known & night & (a > 2 * np.where(cat_n > 0, cat_mean, np.nan))
     lz = np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)), np.nan)
     excess = np.rint(np.clip(np.where(np.isnan(lz), 0.0, lz), 0, 10) * 100).astype(np.int64)
     key = (c << 32) + t
