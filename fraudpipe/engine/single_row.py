@@ -4,9 +4,10 @@ Why: ``Booster.predict`` on one row spends ~100 µs in Python (an inner predicto
 parameter strings, input checks) around a prediction that takes a few µs in C++. LightGBM's
 C API has a path made for this, ``LGBM_BoosterPredictForMatSingleRowFast``, whose set-up
 (``...FastInit``: prediction type, iterations, feature count, ``num_threads=1``) is done once
-per booster. It runs the same trees on the same float64 values, so its raw margin is the one
-``Booster.predict(..., raw_score=True)`` gives (a test checks that); batch scoring keeps
-``Booster.predict``.
+per loaded model version (:meth:`ModelArtifact.row_predictor` keeps it). It runs the same
+trees on the same float64 values, so its raw margin is the one ``Booster.predict(...,
+raw_score=True)`` gives (a test checks that); batch scoring keeps ``Booster.predict`` (and
+the compiled trees for big batches).
 
 The Python package does not wrap this C function, so this module calls it through the
 library handle the package loads (``lightgbm.basic._LIB``, pinned LightGBM 4.7). If that
