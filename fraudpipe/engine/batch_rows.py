@@ -117,11 +117,10 @@ def batch_rows(
 ) -> BatchRows:
     """The rows of the scorable batch events ``ok`` after their cards' history."""
     cards = arrow_strings(events.cards)
-    cards = pc.dictionary_encode(cards if ok.all() else cards.filter(pa.array(ok)))
-    hashed = np.array([entity_key(card) for card in cards.dictionary.to_pylist()], dtype=object)
+    hashed, card_of_row = _card_keys(cards if ok.all() else cards.filter(pa.array(ok)))
     key_of_card, keys = pd.factorize(hashed)
     keys = np.asarray(keys, dtype=object)
-    batch_codes = key_of_card[cards.indices.to_numpy(zero_copy_only=False)].astype(np.int64)
+    batch_codes = key_of_card[card_of_row].astype(np.int64)
     index = pd.Index(keys, dtype=object)
     recent = artifact.snapshot.recent
     recent_codes = index.get_indexer(recent["key"].to_numpy(dtype=object))
@@ -164,6 +163,17 @@ def batch_rows(
     )
 
 
+def _card_keys(cards: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(entity key of each distinct card id, each row's index into them).
+
+    Why: hashing a card id is the costly step, and a batch has far fewer cards than rows, so
+    each distinct id is hashed once.
+    """
+    encoded = pc.dictionary_encode(cards)
+    keys = np.array([entity_key(card) for card in encoded.dictionary.to_pylist()], dtype=object)
+    return keys, encoded.indices.to_numpy(zero_copy_only=False)
+
+
 def _history_events(
     history: pd.DataFrame, events: EventFrame, index: pd.Index, end: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array] | None:
@@ -173,10 +183,9 @@ def _history_events(
     absent = [c for c in ("EVENT_TIMESTAMP", "amt", column) if c not in history.columns]
     if absent:
         raise DataValidationError(f"history file lacks required columns {absent}")
-    # trimmed as parse_events trims card ids, then each distinct card hashed once
-    cards = pc.dictionary_encode(pc.utf8_trim_whitespace(arrow_strings(history[column])))
-    names = np.array([entity_key(name) for name in cards.dictionary.to_pylist()], dtype=object)
-    codes = index.get_indexer(names)[cards.indices.to_numpy(zero_copy_only=False)]
+    # trimmed as parse_events trims card ids
+    names, card_of_row = _card_keys(pc.utf8_trim_whitespace(arrow_strings(history[column])))
+    codes = index.get_indexer(names)[card_of_row]
     candidates = np.flatnonzero(codes >= 0)
     if len(candidates) == 0:
         return None
