@@ -96,14 +96,20 @@ def rule_json(
 
 def _distinct(pattern: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``np.unique(pattern, return_index, return_inverse, return_counts)``; with few rules the
-    patterns are small integers, counted without sorting the rows."""
+    patterns are small integers, counted without sorting the rows; the first row of each is found
+    without a scan per pattern when there are many."""
     if len(pattern) == 0 or pattern.max() >= 1 << 16:
         return np.unique(pattern, return_index=True, return_inverse=True, return_counts=True)
     every = np.bincount(pattern)
     uniques = np.flatnonzero(every)
     position = np.zeros(len(every), dtype=np.int64)
     position[uniques] = np.arange(len(uniques))
-    first = np.array([int(np.argmax(pattern == code)) for code in uniques], dtype=np.int64)
+    if len(uniques) <= 16:  # a vectorised scan per pattern: the fastest for the usual few
+        first = np.array([int(np.argmax(pattern == code)) for code in uniques], dtype=np.int64)
+    else:  # one pass, however many patterns
+        earliest = np.full(len(every), len(pattern), dtype=np.int64)
+        np.minimum.at(earliest, pattern, np.arange(len(pattern), dtype=np.int64))
+        first = earliest[uniques]
     return uniques, first, position[pattern], every[uniques]
 
 

@@ -161,8 +161,9 @@ def test_scores_json_is_what_json_dumps_writes() -> None:
     assert single.to_pylist() == [json.dumps({"m": v}) for v in scores["fraud_model"]]
 
 
-def test_distinct_patterns_equal_numpy_unique() -> None:
-    pattern = np.random.default_rng(2).choice([0, 1, 2, 4, 6], 1000)
+@pytest.mark.parametrize("values", [[0, 1, 2, 4, 6], list(range(0, 60000, 7))])
+def test_distinct_patterns_equal_numpy_unique(values: list[int]) -> None:
+    pattern = np.random.default_rng(2).choice(values, 5000)
     for got, want in zip(batch_io._distinct(pattern),
                          np.unique(pattern, return_index=True, return_inverse=True,
                                    return_counts=True), strict=True):
