@@ -8,6 +8,7 @@ predict, calibrate) with the booster loaded once per process. Files: ``model.txt
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -72,9 +73,12 @@ class ModelArtifact:
         numeric: dict[str, np.ndarray],
         categorical: dict[str, np.ndarray],
         base: CardBase | None = None,
+        imputed: bool = False,
     ) -> np.ndarray:
+        """The model matrix; ``imputed``: ``numeric`` has no missing values left."""
         return build_features(
-            card, ts, self.impute(numeric), categorical, self.vocabularies, base,
+            card, ts, numeric if imputed else self.impute(numeric), categorical,
+            self.vocabularies, base,
             self.metadata.get("category_amounts"),
         )
 
@@ -99,34 +103,48 @@ class ModelArtifact:
         Why: realtime requests that arrive together are scored together, and building the
         features costs per numpy call far more than per row, so one call for several events
         costs about what one event costs. Each card's rows get a card code of their own, so
-        they get exactly the values :meth:`state_matrix` gives them alone.
+        they get exactly the values :meth:`state_matrix` gives them alone. The columns are
+        laid out as Python lists and turned into arrays once (a few dozen rows: per-card
+        numpy calls and concatenations cost more than the values).
         """
-        card_codes, times, amounts, parts, bases, rows = [], [], [], [], [], []
+        medians = self.medians
+        card_codes: list[int] = []
+        times: list[int] = []
+        numeric: dict[str, list[float]] = {name: [] for name in numbers[0]}
         text: dict[str, list[str]] = {name: [] for name in CATEGORICAL_VARIABLES}
+        bases, rows = [], []
         for code, (state, t, values, names) in enumerate(
                 zip(states, ts, numbers, variables, strict=True)):
             k = len(state.recent)
-            imputed = self.impute(values)
-            parts.append({name: np.concatenate([np.zeros(k), imputed[name]]) for name in imputed})
-            amounts += [a / 100.0 for _, a in state.recent] + [float(imputed["amt"][0])]
-            card_times = [r[0] for r in state.recent] + [t]
+            for name, column in numeric.items():  # imputed as impute() does, one value
+                value = float(values[name][0])
+                column += [0.0] * k
+                column.append(float(medians[name]) if math.isnan(value) else value)
+            numeric["amt"][-k - 1:-1] = [a / 100.0 for _, a in state.recent]
+            card_times = [r[0] for r in state.recent]
+            card_times.append(t)
             times += card_times
             card_codes += [code] * (k + 1)
             rows.append(len(card_codes) - 1)
-            card_categories = [*state.categories_of_recent(), names.get("category", "").strip()]
-            for name in CATEGORICAL_VARIABLES:
-                text[name] += (card_categories if name == "category"
-                               else [""] * k + [names.get(name, "").strip()])
+            card_categories = state.categories_of_recent()
+            card_categories.append(names.get("category", "").strip())
+            for name, column in text.items():
+                if name == "category":
+                    column += card_categories
+                else:
+                    column += [""] * k
+                    column.append(names.get(name, "").strip())
             bases.append(state.base(k + 1, np.array(card_categories, dtype=object),
                                     np.array(card_times, np.int64)))
-        numeric = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-        numeric["amt"] = np.array(amounts)
-        categorical = {name: np.array(values, dtype=object) for name, values in text.items()}
         base = bases[0] if len(bases) == 1 else CardBase(**{
             item.name: np.concatenate([getattr(b, item.name) for b in bases])
             for item in fields(CardBase)})
-        return self.matrix(np.array(card_codes, dtype=np.int64), np.array(times, dtype=np.int64),
-                           numeric, categorical, base), np.array(rows, dtype=np.int64)
+        return self.matrix(
+            np.array(card_codes, dtype=np.int64), np.array(times, dtype=np.int64),
+            {name: np.array(column, dtype=float) for name, column in numeric.items()},
+            {name: np.array(column, dtype=object) for name, column in text.items()}, base,
+            imputed=True,
+        ), np.array(rows, dtype=np.int64)
 
     def raw(self, matrix: np.ndarray, threads: int = 0, compiled: bool | None = None
             ) -> np.ndarray:
