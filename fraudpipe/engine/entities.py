@@ -104,13 +104,18 @@ class CardState:
         ``categories`` (strings) and ``ts`` of the rows give each row the older events of its
         own category and time band; without them those counts are zero.
         """
-        stats = np.zeros((n, len(CATEGORY_STATS)), dtype=np.int64)
-        bands = np.zeros(n, dtype=np.int64)
-        if categories is not None:
-            for i, name in enumerate(categories):
+        if categories is not None and len(categories) == n:  # one array from the rows' lists
+            zero = [0] * len(CATEGORY_STATS)
+            found = self.older_categories
+            stats = np.array([found.get(str(name).strip(), zero) for name in categories],
+                             dtype=np.int64).reshape(n, len(CATEGORY_STATS))
+        else:
+            stats = np.zeros((n, len(CATEGORY_STATS)), dtype=np.int64)
+            for i, name in enumerate(categories if categories is not None else ()):
                 row = self.older_categories.get(str(name).strip())
                 if row is not None:
                     stats[i] = row
+        bands = np.zeros(n, dtype=np.int64)
         if ts is not None:
             bands = np.asarray(self.older_bands, dtype=np.int64)[time_band(ts)]
         return CardBase(
