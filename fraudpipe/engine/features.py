@@ -258,15 +258,18 @@ def history_features(
             "amt_to_mean": a / mean_prev,
             "amt_z": (a - mean_prev) / std_prev,
         }
-        key = (c << 32) + t
-        lefts = {}
-        for name, span in WINDOWS.items():
-            left = lefts[name] = np.searchsorted(key, key - span, side="right")
-            out[f"count_{name}"] = (idx - left).astype(float)
-            out[f"sum_{name}"] = (cs[idx] - cs[left]) / 100.0
+        # every window's first row (the habit counts' spans too) in one search, and each
+        # window kind for all spans at once: the same values as one search and pass per window
+        by_span = _window_starts((c << 32) + t, {*WINDOWS.values(), *FLAG_WINDOWS.values()})
+        lefts = np.stack([by_span[span] for span in WINDOWS.values()])
+        counts = (idx - lefts).astype(float)
+        sums = (cs[idx] - cs[lefts]) / 100.0
+        nights = (cn[idx] - cn[lefts]).astype(float)
+        for i, name in enumerate(WINDOWS):
+            out[f"count_{name}"], out[f"sum_{name}"] = counts[i], sums[i]
             if name in ("24h", "3d"):
-                out[f"night_{name}"] = (cn[idx] - cn[left]).astype(float)
-        largest = {name: window_max(a, lefts[name]) for name in ("24h", "7d")}
+                out[f"night_{name}"] = nights[i]
+        largest = {name: window_max(a, by_span[WINDOWS[name]]) for name in ("24h", "7d")}
         out["amt_to_max_7d"] = np.where(largest["7d"] > 0, a / largest["7d"], np.nan)
         out["max_24h_to_mean"] = np.where(largest["24h"] > 0, largest["24h"] / mean_prev, np.nan)
         out["sum_24h_to_mean"] = out["sum_24h"] * 100.0 / mean_prev
@@ -274,7 +277,7 @@ def history_features(
         out["count_24h_to_rate"] = out["count_24h"] / daily_rate
         out["count_3d_to_rate"] = out["count_3d"] / (3.0 * daily_rate)
         out.update(_habit_features(c, t, a, pick(category).astype(np.int64), n_prev,
-                                   _sorted_base(base, pick), night))
+                                   _sorted_base(base, pick), night, by_span))
     if ordered:
         return {name: np.asarray(values, dtype=float) for name, values in out.items()}
     result = {}
@@ -285,6 +288,14 @@ def history_features(
     return result
 
 
+def _window_starts(key: np.ndarray, spans: set[int]) -> dict[int, np.ndarray]:
+    """Per span (seconds): each row's first row within that span before it, for ``key`` =
+    card << 32 | ts in sorted order (one search for every span)."""
+    ordered = sorted(spans)
+    starts = np.searchsorted(key, key - np.array(ordered, dtype=np.int64)[:, None], side="right")
+    return dict(zip(ordered, starts, strict=True))
+
+
 def _sorted_base(base: CardBase, pick: Callable[[np.ndarray], np.ndarray]
                  ) -> dict[str, np.ndarray]:
     names = ("cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq", "band_count")
@@ -293,7 +304,7 @@ def _sorted_base(base: CardBase, pick: Callable[[np.ndarray], np.ndarray]
 
 def _habit_features(
     c: np.ndarray, t: np.ndarray, a: np.ndarray, cat: np.ndarray, n_prev: np.ndarray,
-    base: dict[str, np.ndarray], night: np.ndarray,
+    base: dict[str, np.ndarray], night: np.ndarray, by_span: dict[int, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """The card's own habits before each row (rows sorted by card and time): how often and
     how much it spent in this row's category, and how often it spent in this time band.
@@ -327,18 +338,15 @@ def _habit_features(
     night_big = known & night & (a > 2 * np.where(cat_n > 0, cat_mean, np.nan))
     lz = np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)), np.nan)
     excess = np.rint(np.clip(np.where(np.isnan(lz), 0.0, lz), 0, 10) * 100).astype(np.int64)
-    key = (c << 32) + t
-    lefts = {w: np.searchsorted(key, key - span, side="right")
-             for w, span in FLAG_WINDOWS.items()}
-    idx = np.arange(len(t))
     names = ("novel", "big", "night_big", "excess", "odd_hour")
     flags = np.stack([novel, big, night_big, excess, odd]).astype(np.int64)
     cs = np.zeros((len(names), len(t) + 1), dtype=np.int64)
     np.cumsum(flags, axis=1, out=cs[:, 1:])
+    before = cs[:, :-1]  # per row, the flags of the rows before it (cs[:, arange(n)])
     counts = {}
-    for w, left in lefts.items():
+    for w, span in FLAG_WINDOWS.items():
         rows = len(names) if w == "24h" else len(names) - 1  # odd_hour: 24 hours only
-        window = (cs[:rows, idx] - cs[:rows, left]).astype(float)
+        window = (before[:rows] - cs[:rows, by_span[span]]).astype(float)
         counts.update((f"{name}_{w}", window[i]) for i, name in enumerate(names[:rows]))
     return {
         **counts,
