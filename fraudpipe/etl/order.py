@@ -21,7 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["base_lookup", "drop_satisfied_order", "materialise_in_order", "raw_positions"]
+__all__ = ["base_lookup", "drop_satisfied_order", "in_position_order", "known_orders",
+           "materialise_in_order", "raw_positions"]
 
 _ROUTE_ORDER = re.compile(
     r"^\s*FROM\s+(?P<table>\w+)\s+AS\s+(?P<alias>\w+)\s+"
@@ -42,20 +43,50 @@ def materialise_in_order(con: duckdb.DuckDBPyConnection, name: str, sql: str,
     """
     table = con.sql(sql).to_arrow_table()
     positions = raw_positions(table, bases)
-    if positions is not None and len(positions) > 1 and not (np.diff(positions) > 0).all():
-        table = table.take(pa.array(np.argsort(positions, kind="stable")))
+    if positions is not None:
+        table = in_position_order(table, positions)
     con.register(name, table)
     return None if positions is None else table
+
+
+_MOST_RUNS = 4096  # more pieces than this are put in order by one take
+
+
+def in_position_order(table: pa.Table, positions: np.ndarray) -> pa.Table:
+    """The rows of ``table`` sorted by ``positions`` (stable), zero-copy when they are a few runs.
+
+    Why: DuckDB's parallel joins hand back the routing table as a few hundred blocks of rows,
+    each in raw-row order but the blocks shuffled; a ``take`` of 1.86M rows to sort them cost
+    ~0.12 CPU s, while putting the blocks' slices in order copies nothing. When the increasing
+    runs overlap (or are too many) the rows are sorted by one ``take`` as before.
+    """
+    if len(positions) < 2:
+        return table
+    breaks = np.flatnonzero(positions[1:] <= positions[:-1]) + 1
+    if not len(breaks):
+        return table
+    if len(breaks) < _MOST_RUNS:
+        starts = np.concatenate(([0], breaks))
+        stops = np.concatenate((breaks, [len(positions)]))
+        order = np.argsort(positions[starts], kind="stable")
+        firsts, lasts = positions[starts[order]], positions[stops[order] - 1]
+        if (firsts[1:] > lasts[:-1]).all():  # runs do not interleave: their order is the sort
+            return pa.concat_tables([table.slice(int(starts[i]), int(stops[i] - starts[i]))
+                                     for i in order])
+    return table.take(pa.array(np.argsort(positions, kind="stable")))
 
 
 def raw_positions(table: pa.Table, bases: dict[int, int]) -> np.ndarray | None:
     """Each row's position in the raw Arrow table, from its keys; None without usable keys."""
     if any(key not in table.column_names or table.column(key).null_count for key in _KEYS):
         return None
-    order = table.column("file_order").to_numpy().astype(np.int64)
-    if not np.isin(order, np.fromiter(bases, dtype=np.int64)).all():
+    if not table.num_rows:
+        return np.zeros(0, np.int64)
+    order = table.column("file_order").to_numpy()
+    lookup, known = base_lookup(bases), known_orders(bases)
+    if order.min() < 0 or order.max() >= len(known) or not known[order].all():
         return None
-    return base_lookup(bases)[order] + table.column("row_number").to_numpy().astype(np.int64) - 1
+    return lookup[order] + table.column("row_number").to_numpy().astype(np.int64, copy=False) - 1
 
 
 def base_lookup(bases: dict[int, int]) -> np.ndarray:
@@ -64,6 +95,13 @@ def base_lookup(bases: dict[int, int]) -> np.ndarray:
     for file_order, base in bases.items():
         lookup[file_order] = base
     return lookup
+
+
+def known_orders(bases: dict[int, int]) -> np.ndarray:
+    """Which file orders (indexes) are keys of ``bases``."""
+    known = np.zeros(max(bases, default=0) + 1, dtype=bool)
+    known[list(bases)] = True
+    return known
 
 
 def drop_satisfied_order(sql: str, ordered: dict[str, pa.Table]) -> str:

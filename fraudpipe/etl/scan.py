@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudpipe.etl.order import base_lookup
+from fraudpipe.etl.order import base_lookup, known_orders
 
 __all__ = ["filter_scan"]
 
@@ -104,7 +104,8 @@ def _positions(table: pa.Table, chosen: pa.ChunkedArray, bases: dict[int, int]
     picked = [table.column(name).filter(chosen) for name in ("file_order", "row_number")]
     if any(column.null_count for column in picked):
         return None
-    orders, numbers = (column.to_numpy().astype(np.int64) for column in picked)
-    known = np.isin(orders, np.fromiter(bases, dtype=np.int64))
+    orders, numbers = (column.to_numpy().astype(np.int64, copy=False) for column in picked)
+    inside = (orders >= 0) & (orders < max(bases, default=0) + 1)
+    known = inside & known_orders(bases)[np.where(inside, orders, 0)]
     values = base_lookup(bases)[np.where(known, orders, 0)] + numbers - 1
     return pa.array(values, pa.int64(), mask=~known)

@@ -6,9 +6,11 @@ import random
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pytest
 
-from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order
+from fraudpipe.etl.order import drop_satisfied_order, in_position_order, materialise_in_order
 from tests.etl.helpers import make_raw, read, run
 
 SQL = ('SELECT k.EVENT_TIMESTAMP AS "__c0", k.row_number AS "__pos" FROM routed AS k '
@@ -68,3 +70,19 @@ def test_rows_out_of_time_order_are_still_sorted(tmp_path: Path) -> None:
     assert sorted(first.values.tolist()) == sorted(second.values.tolist())
     assert first["EVENT_TIMESTAMP"].tolist() == second["EVENT_TIMESTAMP"].tolist()
     assert a["test"].read_bytes() == b["test"].read_bytes()
+
+
+@pytest.mark.parametrize("positions", [
+    [5, 6, 7, 0, 1, 2, 3, 4, 8, 9],  # shuffled runs: put in order by slices
+    [0, 2, 4, 1, 3, 5],              # interleaving runs: sorted by one take
+    [3, 1, 3, 0, 1],                 # repeated positions: a stable sort
+    [4, 3, 2, 1, 0],                 # every row its own run
+    [0, 1, 2], [7], [],
+])
+def test_rows_sorted_by_position_as_a_stable_argsort(positions: list[int]) -> None:
+    table = pa.table({"p": pa.array(positions, pa.int64()),
+                      "i": list(range(len(positions)))})
+    ordered = in_position_order(table, np.asarray(positions, np.int64))
+    expected = table.take(pa.array(np.argsort(np.asarray(positions, np.int64), kind="stable"),
+                                   pa.int64()))
+    assert ordered.to_pydict() == expected.to_pydict()
