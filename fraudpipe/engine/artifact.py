@@ -79,7 +79,7 @@ class ModelArtifact:
         return build_features(
             card, ts, numeric if imputed else self.impute(numeric), categorical,
             self.vocabularies, base,
-            self.metadata.get("category_amounts"),
+            self.metadata.get("category_amounts"), self.metadata.get("fraud_profile"),
         )
 
     def state_matrix(

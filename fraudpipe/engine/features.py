@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES, NUMERIC_VARIABLES
+from fraudpipe.engine.profile import FraudProfile, profile_of
 
 __all__ = [
     "FEATURES",
@@ -59,6 +60,10 @@ HISTORY_FEATURES = [
     # this amount against the largest of the card's last 7 days, and the largest of its last
     # 24 hours against its usual amount
     "amt_to_max_7d", "max_24h_to_mean",
+    # how much this event looks like the population's fraud rather than the card's own
+    # spending (profile.FraudProfile.llr), and that evidence summed over the card's earlier
+    # events: the episode under way, weighed rather than counted by flags
+    "llr", "llr_1h", "llr_6h", "llr_24h", "llr_3d",
 ]  # fmt: skip
 #: Spans of the counts of earlier unusual events (``odd_hour`` only over 24 hours).
 FLAG_WINDOWS = {"1h": 3_600, "6h": 21_600, "24h": 86_400, "3d": 259_200}
@@ -207,12 +212,13 @@ def time_features(ts: np.ndarray) -> dict[str, np.ndarray]:
 
 def history_features(
     card: np.ndarray, ts: np.ndarray, cents: np.ndarray, base: CardBase | None = None,
-    category: np.ndarray | None = None,
+    category: np.ndarray | None = None, profile: FraudProfile | None = None,
 ) -> dict[str, np.ndarray]:
     """History features of every row from the earlier rows of its card (and ``base``).
 
     ``card`` holds integer card codes, ``category`` integer category codes (-1 = unknown;
-    default all unknown); results are in input order.
+    default all unknown); results are in input order. Without a ``profile`` (the fraud
+    profile of a trained model version) ``llr`` is NaN and its window sums 0.
     """
     n = len(ts)
     base = base or CardBase.empty(n)
@@ -277,7 +283,8 @@ def history_features(
         out["count_24h_to_rate"] = out["count_24h"] / daily_rate
         out["count_3d_to_rate"] = out["count_3d"] / (3.0 * daily_rate)
         out.update(_habit_features(c, t, a, pick(category).astype(np.int64), n_prev,
-                                   _sorted_base(base, pick), night, by_span))
+                                   _sorted_base(base, pick), night, by_span,
+                                   profile=profile))
     if ordered:
         return {name: np.asarray(values, dtype=float) for name, values in out.items()}
     result = {}
@@ -305,6 +312,7 @@ def _sorted_base(base: CardBase, pick: Callable[[np.ndarray], np.ndarray]
 def _habit_features(
     c: np.ndarray, t: np.ndarray, a: np.ndarray, cat: np.ndarray, n_prev: np.ndarray,
     base: dict[str, np.ndarray], night: np.ndarray, by_span: dict[int, np.ndarray],
+    profile: FraudProfile | None = None,
 ) -> dict[str, np.ndarray]:
     """The card's own habits before each row (rows sorted by card and time): how often and
     how much it spent in this row's category, and how often it spent in this time band.
@@ -338,8 +346,11 @@ def _habit_features(
     night_big = known & night & (a > 2 * np.where(cat_n > 0, cat_mean, np.nan))
     lz = np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)), np.nan)
     excess = np.rint(np.clip(np.where(np.isnan(lz), 0.0, lz), 0, 10) * 100).astype(np.int64)
-    names = ("novel", "big", "night_big", "excess", "odd_hour")
-    flags = np.stack([novel, big, night_big, excess, odd]).astype(np.int64)
+    llr = _event_llr(profile, cat, t, la, cat_n, n_prev, lmean, lvar)
+    # earlier events' evidence, in integer hundredths (window sums exact in any batching)
+    evidence = np.rint(np.clip(np.nan_to_num(llr), 0, None) * 100).astype(np.int64)
+    names = ("novel", "big", "night_big", "excess", "llr", "odd_hour")
+    flags = np.stack([novel, big, night_big, excess, evidence, odd]).astype(np.int64)
     cs = np.zeros((len(names), len(t) + 1), dtype=np.int64)
     np.cumsum(flags, axis=1, out=cs[:, 1:])
     before = cs[:, :-1]  # per row, the flags of the rows before it (cs[:, arange(n)])
@@ -356,7 +367,23 @@ def _habit_features(
         "amt_cat_z": np.where(known, (a - cat_mean) / np.sqrt(np.maximum(cat_var, 1.0)), np.nan),
         "lamt_cat_z": lz,
         "band_share": band_n / np.maximum(n_prev, 1) * seen,
+        "llr": llr,
     }
+
+
+def _event_llr(profile: FraudProfile | None, cat: np.ndarray, t: np.ndarray, la: np.ndarray,
+               cat_n: np.ndarray, n_prev: np.ndarray, lmean: np.ndarray, lvar: np.ndarray
+               ) -> np.ndarray:
+    """Per row, :meth:`FraudProfile.llr` of the event against the card's earlier events in its
+    category (log amounts in LOG_SCALE units); NaN without a profile."""
+    if profile is None:
+        return np.full(len(t), np.nan)
+    # the card's share of this category, half an event added to each of the profile's
+    # categories (the same in a batch and in a realtime card history)
+    share = (cat_n + 0.5) / (n_prev + 0.5 * len(profile.fraud_category))
+    sd = np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)) / LOG_SCALE
+    return profile.llr(cat, (t // 3600) % 24, la / LOG_SCALE, share, cat_n, lmean / LOG_SCALE,
+                       sd)
 
 
 @lru_cache(maxsize=64)
@@ -397,11 +424,13 @@ def build_features(
     vocabularies: dict[str, list[str]],
     base: CardBase | None = None,
     category_amounts: list[float] | None = None,
+    profile: FraudProfile | dict | None = None,
 ) -> np.ndarray:
     """The model matrix (rows in input order, columns :data:`FEATURES`).
 
     ``numeric`` values must already be imputed; ``categorical`` holds strings;
-    ``category_amounts`` are the training medians of ``amt`` per ``category`` vocabulary entry.
+    ``category_amounts`` are the training medians of ``amt`` per ``category`` vocabulary entry;
+    ``profile`` is the model version's fraud profile (:mod:`fraudpipe.engine.profile`).
     """
     n = len(ts)
     columns: dict[str, np.ndarray] = {name: numeric[name] for name in NUMERIC_VARIABLES}
@@ -412,7 +441,8 @@ def build_features(
     columns.update(time_features(ts))
     codes = columns["category"]  # NaN (unknown) -> -1; where() is nan_to_num without its
     category = np.where(np.isnan(codes), -1.0, codes).astype(np.int64)  # per-call overhead
-    columns.update(history_features(card, ts, to_cents(numeric["amt"]), base, category))
+    columns.update(history_features(card, ts, to_cents(numeric["amt"]), base, category,
+                                    profile_of(profile)))
     matrix = np.empty((n, len(FEATURES)), dtype=float)
     for j, name in enumerate(FEATURES):
         matrix[:, j] = columns[name]

@@ -31,8 +31,15 @@ from fraudpipe.engine.dataset import (
     read_csv_table,
 )
 from fraudpipe.engine.entities import Snapshot, entity_keys
-from fraudpipe.engine.features import FEATURES, MODEL_CATEGORIES, build_features, to_cents
+from fraudpipe.engine.features import (
+    FEATURES,
+    MODEL_CATEGORIES,
+    build_features,
+    category_codes,
+    to_cents,
+)
 from fraudpipe.engine.metrics import metric_data_points, performance
+from fraudpipe.engine.profile import FraudProfile, fit_profile
 from fraudpipe.errors import DataValidationError, TrainingError
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json, atomic_write_text
@@ -95,6 +102,16 @@ def _category_amounts(amt: np.ndarray, category: np.ndarray, vocabulary: list[st
     return [float(medians.get(name, overall)) or overall for name in vocabulary]
 
 
+def _fraud_profile(ts: np.ndarray, amt: np.ndarray, category: np.ndarray, labels: np.ndarray,
+                  vocabulary: list[str]) -> FraudProfile:
+    """The fraud profile of the training slice (never the validation slice, which must judge
+    the model as unseen data would), as scoring will read it back from the metadata."""
+    codes = category_codes(category, vocabulary)
+    codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
+    fitted = fit_profile(codes, ts, to_cents(amt), labels, len(vocabulary))
+    return FraudProfile.from_dict(fitted.to_dict())
+
+
 def train_model(
     training_path: Path, folder: Path, progress: ProgressFn = lambda _m: None
 ) -> dict[str, Any]:
@@ -127,10 +144,12 @@ def train_model(
     vocabularies = {name: _vocabulary(values) for name, values in categorical.items()}
     category_amounts = _category_amounts(numeric["amt"], categorical["category"],
                                          vocabularies["category"])
+    cut = round(len(ts) * (1 - VALIDATION_SHARE))
+    profile = _fraud_profile(ts[:cut], numeric["amt"][:cut], categorical["category"][:cut],
+                             labels[:cut], vocabularies["category"])
     progress("computing features")
     matrix = build_features(codes, ts, numeric, categorical, vocabularies,
-                            category_amounts=category_amounts)
-    cut = round(len(ts) * (1 - VALIDATION_SHARE))
+                            category_amounts=category_amounts, profile=profile)
     if min(labels[:cut].sum(), labels[cut:].sum()) == 0 or cut == len(ts):
         raise DataValidationError(
             f"training file {training_path.name}: both the first 85% and the last 15% of events "
@@ -180,6 +199,7 @@ def train_model(
         "vocabularies": vocabularies,
         "medians": medians,
         "category_amounts": category_amounts,
+        "fraud_profile": profile.to_dict(),
         "calibration": calibration.to_dict(),
         "snapshot_end": int(ts[-1]),
         "params": params,

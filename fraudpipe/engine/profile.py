@@ -1,0 +1,136 @@
+"""How fraud looks in the population against how a card usually spends: a per-event log
+likelihood ratio.
+
+Why: the strongest sign of a fraud episode is that a card's recent events look more like the
+population's fraud than like the card's own spending. Each event is scored by
+
+    llr = log P_fraud(category) + log P_fraud(hour) + log f_fraud(log amount | category)
+        - log P_card(category) - log P_legit(hour | category) - log f_card(log amount | category)
+
+where the fraud side is fitted on the training slice's fraud events (category shares, hours,
+smoothed histograms of log amounts per category: no shape is assumed, so amounts that cluster
+in several places are represented) and the legit side comes from the card's own *earlier*
+events (its share of this category, a log-normal of its amounts there) with the population's
+legit hours per category; a card with fewer than two earlier events in the category uses the
+population's legit amounts there. Summed over a card's earlier events (see
+:mod:`fraudpipe.engine.features`), this is the evidence that an episode is under way; for the
+event itself, how much it looks like fraud *for this card*. No identity enters the profile:
+it is keyed by category, hour and amount only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["AMOUNT_BINS", "FraudProfile", "fit_profile", "profile_of"]
+
+#: Log amounts (natural log of cents) are binned 0.1 wide from 0 to 16 (up to ~$88,000).
+BIN_WIDTH, AMOUNT_BINS = 0.1, 160
+#: Smoothing of the amount histograms: a Gaussian kernel of this width in log amount (0.3 =
+#: about +-35% of the amount), plus this share of a flat density so no amount is impossible.
+KERNEL_SD, FLAT_SHARE = 0.3, 0.02
+#: The llr is clipped to this range (a single event never says more than this).
+LLR_LIMIT = 30.0
+
+
+@dataclass(frozen=True)
+class FraudProfile:
+    """Population densities the llr reads (categories in vocabulary order, ``k`` of them)."""
+
+    fraud_category: np.ndarray  # (k,) log share of fraud events per category
+    fraud_hour: np.ndarray  # (24,) log share of fraud events per hour of day (UTC)
+    legit_hour: np.ndarray  # (k, 24) log share of legit events per hour, given the category
+    fraud_amount: np.ndarray  # (k, AMOUNT_BINS) log density of ln(cents) of fraud events
+    legit_amount: np.ndarray  # (k, AMOUNT_BINS) the same of legit events (fallback)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: np.round(getattr(self, name), 6).tolist() for name in (
+            "fraud_category", "fraud_hour", "legit_hour", "fraud_amount", "legit_amount")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FraudProfile:
+        return cls(**{name: np.asarray(values, dtype=float) for name, values in data.items()})
+
+    def llr(self, category: np.ndarray, hour: np.ndarray, log_amount: np.ndarray,
+            cat_share: np.ndarray, cat_n: np.ndarray, mean: np.ndarray, sd: np.ndarray
+            ) -> np.ndarray:
+        """Per event: fraud against the card's own legit spending (0 for unknown categories).
+
+        ``log_amount``, ``mean`` and ``sd`` are in ln(cents); ``mean``/``sd`` describe the card's
+        earlier amounts in the event's category, used where ``cat_n`` >= 2.
+        """
+        known = (category >= 0) & (category < len(self.fraud_category))
+        cat = np.where(known, category, 0)
+        bins = amount_bin(log_amount)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (log_amount - mean) / sd
+            own = -0.5 * z * z - np.log(sd) - 0.5 * np.log(2 * np.pi)
+        legit_amount = np.where(cat_n >= 2, own, self.legit_amount[cat, bins])
+        value = (self.fraud_category[cat] + self.fraud_hour[hour] + self.fraud_amount[cat, bins]
+                 - np.log(cat_share) - self.legit_hour[cat, hour] - legit_amount)
+        return np.where(known, np.clip(value, -LLR_LIMIT, LLR_LIMIT), 0.0)
+
+
+def amount_bin(log_amount: np.ndarray) -> np.ndarray:
+    """Histogram bin of each ln(cents)."""
+    return np.clip((log_amount / BIN_WIDTH).astype(np.int64), 0, AMOUNT_BINS - 1)
+
+
+def _log_shares(counts: np.ndarray) -> np.ndarray:
+    """Log of smoothed shares (half an event added to every cell) along the last axis."""
+    counts = counts + 0.5
+    return np.log(counts / counts.sum(axis=-1, keepdims=True))
+
+
+def _amount_density(codes: np.ndarray, log_amount: np.ndarray, k: int) -> np.ndarray:
+    """(k, AMOUNT_BINS) log densities (per unit of ln cents) of smoothed histograms."""
+    counts = np.zeros((k, AMOUNT_BINS))
+    np.add.at(counts, (codes, amount_bin(log_amount)), 1.0)
+    reach = int(np.ceil(4 * KERNEL_SD / BIN_WIDTH))
+    offsets = np.arange(-reach, reach + 1) * BIN_WIDTH
+    kernel = np.exp(-0.5 * (offsets / KERNEL_SD) ** 2)
+    smooth = np.stack([np.convolve(row, kernel / kernel.sum(), mode="same") for row in counts])
+    total = np.maximum(smooth.sum(axis=1, keepdims=True), 1e-12)
+    density = smooth / total / BIN_WIDTH
+    flat = 1.0 / (AMOUNT_BINS * BIN_WIDTH)
+    return np.log((1 - FLAT_SHARE) * density + FLAT_SHARE * flat)
+
+
+def fit_profile(category: np.ndarray, ts: np.ndarray, cents: np.ndarray, labels: np.ndarray,
+                k: int) -> FraudProfile:
+    """The profile of labelled events (``category`` codes 0..k-1, -1 unknown; UTC seconds)."""
+    category, labels = np.asarray(category, dtype=np.int64), np.asarray(labels)
+    hour = (np.asarray(ts, dtype=np.int64) // 3600) % 24
+    log_amount = np.log(np.maximum(np.asarray(cents, dtype=float), 1.0))
+    known = category >= 0
+    fraud, legit = known & (labels == 1), known & (labels == 0)
+    legit_hour = np.zeros((k, 24))
+    np.add.at(legit_hour, (category[legit], hour[legit]), 1.0)
+    return FraudProfile(
+        fraud_category=_log_shares(np.bincount(category[fraud], minlength=k).astype(float)),
+        fraud_hour=_log_shares(np.bincount(hour[labels == 1], minlength=24).astype(float)),
+        legit_hour=_log_shares(legit_hour),
+        fraud_amount=_amount_density(category[fraud], log_amount[fraud], k),
+        legit_amount=_amount_density(category[legit], log_amount[legit], k),
+    )
+
+
+_LOADED: dict[int, tuple[dict[str, Any], FraudProfile]] = {}
+
+
+def profile_of(data: FraudProfile | dict[str, Any] | None) -> FraudProfile | None:
+    """The profile of a model version's metadata entry, converted once per loaded dict (the
+    realtime path calls this for every event)."""
+    if data is None or isinstance(data, FraudProfile):
+        return data
+    cached = _LOADED.get(id(data))
+    if cached is not None and cached[0] is data:
+        return cached[1]
+    profile = FraudProfile.from_dict(data)
+    if len(_LOADED) > 64:
+        _LOADED.clear()
+    _LOADED[id(data)] = (data, profile)
+    return profile
