@@ -1,0 +1,165 @@
+"""The fraud profile and the llr features: values on hand-built histories, earlier events
+only, exact window sums, and the same values from a snapshot as from the whole sequence."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fraudpipe.engine.batch_rows import base_from_snapshot
+from fraudpipe.engine.entities import Snapshot
+from fraudpipe.engine.features import FEATURES, build_features, history_features
+from fraudpipe.engine.profile import (
+    AMOUNT_BINS,
+    BIN_WIDTH,
+    FraudProfile,
+    amount_bin,
+    fit_profile,
+    profile_of,
+)
+
+T0 = int(pd.Timestamp("2020-06-01T00:00:00Z").timestamp())
+LLR_WINDOWS = {"llr_1h": 3_600, "llr_6h": 21_600, "llr_24h": 86_400, "llr_3d": 259_200}
+
+
+def flat_profile(k: int = 2) -> FraudProfile:
+    """Every density flat except where a test sets it."""
+    return FraudProfile(
+        fraud_category=np.log(np.full(k, 1.0 / k)), fraud_hour=np.log(np.full(24, 1 / 24)),
+        legit_hour=np.log(np.full((k, 24), 1 / 24)),
+        fraud_amount=np.zeros((k, AMOUNT_BINS)), legit_amount=np.zeros((k, AMOUNT_BINS)),
+    )
+
+
+def test_fit_profile_shares_and_amount_densities() -> None:
+    # GIVEN 3 fraud events (category 1 twice, at 2:00) and 5 legit ones (category 0, at 14:00)
+    category = np.array([1, 1, 0, 0, 0, 0, 0, 0])
+    ts = T0 + 3600 * np.array([2, 2, 2, 14, 14, 14, 14, 14])
+    cents = np.array([90_000, 90_000, 1_000, 2_000, 2_000, 2_000, 2_000, 2_000])
+    labels = np.array([1, 1, 1, 0, 0, 0, 0, 0])
+    p = fit_profile(category, ts, cents, labels, k=2)
+    # THEN shares are smoothed by half an event per cell
+    np.testing.assert_allclose(np.exp(p.fraud_category), [1.5 / 4, 2.5 / 4])
+    assert np.exp(p.fraud_hour[2]) == pytest.approx(3.5 / 15)
+    assert np.exp(p.legit_hour[0, 14]) == pytest.approx(5.5 / 17)
+    assert np.exp(p.legit_hour[1, 14]) == pytest.approx(1 / 24)  # no legit event there
+    # the amount densities integrate to 1 over ln(cents) and peak at the events' amounts
+    for density in (p.fraud_amount, p.legit_amount):
+        np.testing.assert_allclose(np.exp(density[density.max(axis=1) > -5]).sum(axis=1)
+                                   * BIN_WIDTH, 1.0, rtol=1e-6)
+    assert int(np.argmax(p.fraud_amount[1])) == amount_bin(np.log(np.array([90_000.0])))[0]
+    assert int(np.argmax(p.legit_amount[0])) == amount_bin(np.log(np.array([2_000.0])))[0]
+
+
+def test_profile_round_trips_through_json() -> None:
+    rng = np.random.default_rng(0)
+    p = fit_profile(rng.integers(0, 3, 200), T0 + rng.integers(0, 86400, 200),
+                    rng.integers(100, 100_000, 200), rng.integers(0, 2, 200), k=3)
+    data = json.loads(json.dumps(p.to_dict()))
+    back = FraudProfile.from_dict(data)
+    np.testing.assert_array_equal(back.fraud_amount, np.round(p.fraud_amount, 6))
+    assert profile_of(data) is profile_of(data)  # converted once per loaded metadata
+
+
+def test_llr_of_an_event_against_the_cards_own_spending() -> None:
+    # GIVEN a card with 4 events of category 0 at $10, $10, $40, $40 and a flat profile except
+    # that fraud favours category 1 and the hour 3:00
+    p = flat_profile()
+    p.fraud_category[:] = np.log([0.2, 0.8])
+    p.fraud_hour[3] = np.log(0.5)
+    cents = np.array([1000, 1000, 4000, 4000, 2000, 5000])
+    ts = T0 + 3600 * np.array([10, 11, 12, 13, 14, 27])  # the last at 03:00 the next day
+    category = np.array([0, 0, 0, 0, 0, 1])
+    f = history_features(np.zeros(6, dtype=np.int64), ts, cents, category=category, profile=p)
+    # WHEN the 5th event ($20, category 0, 14:00) is scored: the card's log amounts in category
+    # 0 have mean ln(2000) and standard deviation ln(2)
+    own = -np.log(np.log(2.0)) - 0.5 * np.log(2 * np.pi)  # z = 0
+    share = (4 + 0.5) / (4 + 0.5 * 2)
+    expected = np.log(0.2) + np.log(1 / 24) + 0.0 - np.log(share) - np.log(1 / 24) - own
+    assert f["llr"][4] == pytest.approx(expected, abs=2e-3)  # log amounts kept as 1/1024ths
+    # THEN the 6th event (a category the card never used, at a fraud hour) weighs for fraud:
+    # the card has fewer than two events there, so the population's legit amounts stand in
+    share6 = 0.5 / (5 + 1.0)
+    expected6 = np.log(0.8) + np.log(0.5) - np.log(share6) - np.log(1 / 24)
+    assert f["llr"][5] == pytest.approx(expected6, abs=1e-9)
+    # the first events: fewer than two earlier ones in the category, population amounts
+    assert f["llr"][0] == pytest.approx(np.log(0.2) - np.log(0.5 / 1.0), abs=1e-9)
+
+
+def test_llr_windows_sum_only_earlier_events_in_hundredths() -> None:
+    rng = np.random.default_rng(4)
+    n = 300
+    card = rng.integers(0, 3, n)
+    ts = np.sort(T0 + rng.integers(0, 10 * 86400, n))
+    cents = rng.integers(100, 200_000, n)
+    category = rng.integers(-1, 4, n)  # -1: unknown category (no evidence)
+    p = fit_profile(rng.integers(0, 4, 500), T0 + rng.integers(0, 86400, 500),
+                    rng.integers(100, 200_000, 500), rng.integers(0, 2, 500), k=4)
+    f = history_features(card, ts, cents, category=category, profile=p)
+    assert (f["llr"][category < 0] == 0).all()
+    evidence = np.rint(np.clip(f["llr"], 0, None) * 100)
+    for i in range(n):
+        for name, span in LLR_WINDOWS.items():
+            earlier = (card == card[i]) & (np.arange(n) < i) & (ts > ts[i] - span)
+            assert f[name][i] == evidence[earlier].sum(), (name, i)
+    # a later event never changes an earlier row's values
+    changed = cents.copy()
+    changed[-1] = 9_999_999
+    g = history_features(card, ts, changed, category=category, profile=p)
+    for name in ("llr", *LLR_WINDOWS):
+        np.testing.assert_array_equal(g[name][:-1], f[name][:-1], err_msg=name)
+
+
+def test_without_a_profile_llr_is_missing_and_windows_zero() -> None:
+    f = history_features(np.zeros(3, dtype=np.int64), T0 + np.arange(3) * 60,
+                         np.array([100, 200, 300]), category=np.zeros(3, dtype=np.int64))
+    assert np.isnan(f["llr"]).all() and (f["llr_24h"] == 0).all()
+
+
+def test_llr_from_a_snapshot_equals_the_whole_sequence() -> None:
+    # the batch/realtime condition: a card's later events scored from the snapshot's summary
+    # plus its recent events get exactly the values of the whole sequence
+    rng = np.random.default_rng(7)
+    n = 600
+    card = rng.integers(0, 6, n)
+    ts = np.sort(T0 + rng.integers(0, 40 * 86400, n))
+    cents = rng.integers(100, 90_000, n)
+    vocabulary = ["gas", "home", "travel"]
+    names = np.array(vocabulary, dtype=object)[rng.integers(0, 3, n)]
+    codes_of = lambda v: pd.Categorical(v, categories=vocabulary).codes.astype(np.int64)  # noqa: E731
+    p = fit_profile(codes_of(names), ts, cents, rng.random(n) < 0.1, k=3)
+    whole = history_features(card, ts, cents, category=codes_of(names), profile=p)
+    cut = 420
+    keys = np.array([f"k{c}" for c in card], dtype=object)
+    snap = Snapshot.from_events(keys[:cut], ts[:cut], cents[:cut], names[:cut])
+    ctx = snap.recent
+    all_keys = np.concatenate([ctx["key"].to_numpy(dtype=object), keys[cut:]])
+    all_names = np.concatenate([ctx["category"].to_numpy(dtype=object), names[cut:]])
+    all_ts = np.concatenate([ctx["ts"].to_numpy(), ts[cut:]])
+    codes, uniques = pd.factorize(all_keys)
+    base = base_from_snapshot(snap, uniques, codes, all_names, all_ts)
+    part = history_features(codes, all_ts, np.concatenate([ctx["cents"].to_numpy(), cents[cut:]]),
+                            base, codes_of(all_names), p)
+    for name in ("llr", *LLR_WINDOWS):
+        np.testing.assert_array_equal(part[name][len(ctx):], whole[name][cut:], err_msg=name)
+
+
+def test_build_features_reads_the_profile_of_the_metadata() -> None:
+    p = fit_profile(np.array([0, 1, 1]), T0 + np.arange(3), np.array([100, 5000, 9000]),
+                    np.array([0, 1, 1]), k=2)
+    ts = T0 + np.arange(4) * 600
+    args = (np.zeros(4, dtype=np.int64), ts, {"amt": np.array([1.0, 50.0, 2.0, 90.0]),
+                                              "city_pop": np.ones(4)},
+            {"category": np.array(["a", "b", "a", "b"], dtype=object),
+             "gender": np.array(["F"] * 4, dtype=object),
+             "state": np.array([""] * 4, dtype=object)},
+            {"category": ["a", "b"], "gender": ["F"], "state": []})
+    from_dict = build_features(*args, profile=p.to_dict())
+    from_object = build_features(*args, profile=FraudProfile.from_dict(p.to_dict()))
+    np.testing.assert_array_equal(from_dict, from_object)
+    column = FEATURES.index("llr")
+    assert np.isfinite(from_dict[:, column]).all()
+    assert np.isnan(build_features(*args)[:, column]).all()
