@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudpipe.etl.order import known_orders
 from glue.etl_job import string_literal
 
 __all__ = ["SAME", "SourceSplit", "restore_source", "split_source"]
@@ -67,10 +68,10 @@ def restore_source(table: pa.Table, split: SourceSplit) -> pa.Table | None:
     orders = table.column("file_order")
     if orders.null_count:
         return None
-    order = orders.to_numpy().astype(np.int64) if len(orders) else np.zeros(0, np.int64)
+    order = orders.to_numpy() if len(orders) else np.zeros(0, np.int64)
     known = sorted(split.names)
     if len(order) and (order.min() < 0 or order.max() > known[-1]
-                       or not np.isin(order, known).all()):
+                       or not known_orders(split.names)[order].all()):
         return None
     lookup = pa.array([split.names.get(i, "") for i in range(known[-1] + 1)], pa.string())
     column = lookup.take(pa.array(order))
