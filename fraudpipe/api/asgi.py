@@ -79,7 +79,9 @@ def run_worker(host: str, port: int) -> None:
     import uvicorn
 
     app = create()  # before binding: the kernel hands connections to a socket once it listens
-    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    from fraudpipe.api.http import OneSendHttpProtocol
+
+    config = uvicorn.Config(app, log_level="warning", access_log=False, http=OneSendHttpProtocol)
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 
 

@@ -57,7 +57,10 @@ def register(app: typer.Typer) -> None:
         url = f"http://{shown}:{port}"
         update_config(ws, server={"url": url})
         typer.echo(serve_banner(url, str(ws.config_file), key))
-        options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+        from fraudpipe.api.http import OneSendHttpProtocol
+
+        options = {"host": host, "port": port, "log_level": "warning", "access_log": False,
+                   "http": OneSendHttpProtocol}
         if workers > 1:
             env = {**os.environ, "FRAUDPIPE_HOME": str(ws.root),
                    AUTH_ENV: "0" if no_auth else "1"}  # fmt: skip
