@@ -79,9 +79,11 @@ def run_worker(host: str, port: int) -> None:
     import uvicorn
 
     app = create()  # before binding: the kernel hands connections to a socket once it listens
+    from fraudpipe.api.fastpath import front
     from fraudpipe.api.http import OneSendHttpProtocol
 
-    config = uvicorn.Config(app, log_level="warning", access_log=False, http=OneSendHttpProtocol)
+    config = uvicorn.Config(front(app), log_level="warning", access_log=False,
+                            http=OneSendHttpProtocol)
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 
 

@@ -47,6 +47,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from fraudpipe.api.asgi import AUTH_ENV, run_workers, warm_up
+        from fraudpipe.api.fastpath import front
         from fraudpipe.api.keys import ensure_api_key, update_config
         from fraudpipe.api.threads import single_threaded_scoring
         from fraudpipe.server import create_app
@@ -66,4 +67,4 @@ def register(app: typer.Typer) -> None:
                    AUTH_ENV: "0" if no_auth else "1"}  # fmt: skip
             raise typer.Exit(run_workers(host, port, workers, env))
         single_threaded_scoring()  # uvicorn runs the event loop, hence scoring, in this thread
-        uvicorn.run(warm_up(create_app(ws, require_api_key=not no_auth)), **options)
+        uvicorn.run(front(warm_up(create_app(ws, require_api_key=not no_auth))), **options)

@@ -85,3 +85,65 @@ def test_a_request_whose_client_has_gone_is_not_scored(app, workspace):
              "query_string": b"amt=1", "headers": []}  # fmt: skip
     asyncio.run(PredictFastPath(downstream)(scope, receive, send))
     assert sent == []
+
+
+def test_in_front_of_the_app_the_answers_are_the_apps(app, workspace):
+    from fraudpipe.api.fastpath import front
+
+    key = ensure_api_key(workspace)
+    query = {**SEED_QUERY, "amt": "-1", "zip": "x"}
+    answers = []
+    for served in (app, front(app)):
+        with TestClient(served, headers={"x-api-key": key}) as client:
+            answers.append([
+                (r.status_code, r.headers["content-type"], r.content) for r in (
+                    client.get("/predict", params=query),
+                    client.post("/predict", json=query),
+                    client.get("/predict", params=SEED_QUERY, headers={"x-api-key": "no"}),
+                    client.put("/predict", json={}),
+                    client.get("/openapi.json"),
+                )])  # fmt: skip
+    assert answers[0] == answers[1]
+    assert [status for status, _, _ in answers[1]] == [400, 400, 401, 405, 200]
+
+
+def test_in_front_of_the_app_a_failure_is_a_plain_500_and_is_raised(app, workspace):
+    import asyncio
+
+    from fraudpipe.api.fastpath import front
+
+    class Broken:
+        def predict_many(self, requests):
+            raise RuntimeError("boom")
+
+    app.state.require_api_key = False
+    app.state.predictor = Broken()
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/predict", "headers": [],
+             "query_string": "&".join(f"{k}={v}" for k, v in SEED_QUERY.items()).encode()}
+    with pytest.raises(RuntimeError, match="boom"):
+        asyncio.run(front(app)(scope, receive, send))
+    assert sent[0]["status"] == 500
+    assert sent[1]["body"] == b"Internal Server Error"
+
+
+def test_the_query_is_read_as_parse_qsl_reads_it():
+    import random
+    from urllib.parse import parse_qsl
+
+    from fraudpipe.api.fastpath import _query
+
+    rng = random.Random(5)
+    alphabet = "ab=&+% 2Fz\u00e9"
+    cases = [b"", b"&&a=1&&", b"a", b"a=1=2", b"k=%2B+%26", b"x=%E2%82%AC&y=%ff", b"\xe9=\xff"]
+    cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+              .encode("latin-1") for _ in range(3000)]  # fmt: skip
+    for raw in cases:
+        assert _query(raw) == dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)), raw
