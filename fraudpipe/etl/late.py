@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["LatePlan", "RawValues", "assemble", "gather", "plan_late"]
+__all__ = ["Gathering", "LatePlan", "RawValues", "assemble", "gather", "plan_gather", "plan_late"]
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)'
 _RAW = re.compile(rf"^r\.({_IDENT})(?:\s+AS\s+({_IDENT}))?$", re.IGNORECASE | re.DOTALL)
@@ -131,69 +130,85 @@ def plan_late(sql: str, bases: dict[int, int] | None = None) -> LatePlan | None:
     return LatePlan("SELECT " + ", ".join(narrow) + " " + rest, names, sources)
 
 
-def gather(column: pa.ChunkedArray, positions: np.ndarray) -> pa.ChunkedArray:
+@dataclass(frozen=True)
+class Gathering:
+    """How to gather values at ``positions``, worked out once for all the columns of an output.
+
+    ``runs`` holds (first position, length) of each run of consecutive positions when they
+    are few enough to slice, else None.
+    """
+
+    positions: np.ndarray
+    runs: list[tuple[int, int]] | None
+
+
+def plan_gather(positions: np.ndarray) -> Gathering:
+    """The runs of consecutive positions in ``positions`` (None when too many to slice)."""
+    if len(positions) == 0:
+        return Gathering(positions, None)
+    breaks = np.flatnonzero(positions[1:] != positions[:-1] + 1) + 1
+    if len(breaks) > max(64, len(positions) // 1000):
+        return Gathering(positions, None)
+    starts = np.concatenate(([0], breaks))
+    lengths = np.diff(np.concatenate((starts, [len(positions)])))
+    return Gathering(positions, list(zip(positions[starts].tolist(), lengths.tolist(),
+                                         strict=True)))
+
+
+def gather(column: pa.ChunkedArray, positions: np.ndarray,
+           how: Gathering | None = None) -> pa.ChunkedArray:
     """``column.take(positions)``, zero-copy when the positions form few ascending runs.
 
     Rows of a time-sorted file that are chosen in time order are long runs of consecutive
     positions (a whole file, broken only where a row was quarantined), so slices of the column
-    give the same values without copying a string.
+    give the same values without copying a string. ``how`` (from :func:`plan_gather` of the
+    same positions) saves finding the runs again for each column.
     """
-    if len(positions) == 0:
-        return _take_few(column, positions)
-    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
-    if len(breaks) > max(64, len(positions) // 1000):
-        if len(positions) <= _FEW and column.num_chunks > 1:
+    how = how if how is not None and how.positions is positions else plan_gather(positions)
+    if how.runs is None:
+        if len(positions) == 0 or (len(positions) <= _FEW and column.num_chunks > 1):
             return _take_few(column, positions)
         return column.take(pa.array(positions))
-    starts = np.concatenate(([0], breaks))
-    stops = np.concatenate((breaks, [len(positions)]))
-    pieces = [column.slice(int(positions[a]), int(b - a)) for a, b in zip(starts, stops,
-                                                                          strict=True)]
+    pieces = [column.slice(first, length) for first, length in how.runs]
     return pa.chunked_array([chunk for piece in pieces for chunk in piece.chunks],
                             type=column.type)
 
 
-_FEW = 4096  # up to this many positions, each chunk is taken from alone
+_FEW = 4096  # up to this many scattered positions, each is sliced from its chunk
 
 
 def _take_few(column: pa.ChunkedArray, positions: np.ndarray) -> pa.ChunkedArray:
-    """``column.take(positions)`` for a few positions, from only the chunks they fall in.
+    """``column.take(positions)`` for a few positions: one-row slices of the chunks they are in.
 
     Why: a ``take`` over a column of hundreds of chunks (one per block pyarrow read) costs
-    ~5 ms whatever the number of positions; the batch sample (142 rows) and an empty
-    quarantine gather some twenty columns each.
+    ~5 ms whatever the number of positions, and a ``take`` per chunk touched still ~30 us;
+    the batch sample (142 rows) and an empty quarantine gather some twenty columns each.
+    A slice copies nothing; the slices are concatenated once, in the positions' order.
     """
     if len(positions) == 0:
         return pa.chunked_array([pa.array([], column.type)], type=column.type)
-    lengths = np.fromiter((len(chunk) for chunk in column.chunks), np.int64, column.num_chunks)
+    chunks = column.chunks
+    lengths = np.fromiter((len(chunk) for chunk in chunks), np.int64, len(chunks))
     starts = np.concatenate(([0], np.cumsum(lengths)))
     if positions.min() < 0 or positions.max() >= starts[-1]:
         return column.take(pa.array(positions))  # let Arrow raise its own error
     where = np.searchsorted(starts, positions, side="right") - 1
-    order = np.argsort(where, kind="stable")
-    pieces = [column.chunk(int(chunk)).take(pa.array(positions[order[a:b]] - starts[chunk]))
-              for chunk, a, b in _groups(where[order])]
-    gathered = pa.concat_arrays(pieces)
-    return pa.chunked_array([gathered.take(pa.array(np.argsort(order, kind="stable")))],
-                            type=column.type)
-
-
-def _groups(sorted_chunks: np.ndarray) -> list[tuple[int, int, int]]:
-    """(chunk, start, stop) of each run of equal values in ``sorted_chunks``."""
-    cuts = np.flatnonzero(np.diff(sorted_chunks)) + 1
-    bounds = np.concatenate(([0], cuts, [len(sorted_chunks)]))
-    return [(int(sorted_chunks[a]), int(a), int(b)) for a, b in pairwise(bounds)]
+    pieces = [chunks[chunk].slice(row, 1) for chunk, row
+              in zip(where.tolist(), (positions - starts[where]).tolist(), strict=True)]
+    return pa.chunked_array([pa.concat_arrays(pieces)], type=column.type)
 
 
 class RawValues(Protocol):
     """Where raw values come from (``fraudpipe.etl.raw.RawRows``)."""
 
-    def values(self, name: str, positions: np.ndarray) -> pa.ChunkedArray: ...
+    def values(self, name: str, positions: np.ndarray,
+               how: Gathering | None = None) -> pa.ChunkedArray: ...
 
 
 def assemble(plan: LatePlan, narrow: pa.Table, raw: RawValues) -> pa.Table:
     """The statement's result: narrow columns as computed, raw ones gathered by position."""
     positions = narrow.column(POSITION).to_numpy()
-    columns = [raw.values(source, positions) if kind == "raw"
+    how = plan_gather(positions)
+    columns = [raw.values(source, positions, how) if kind == "raw"
                else narrow.column(source) for kind, source in plan.sources]
     return pa.table(columns, names=plan.names)

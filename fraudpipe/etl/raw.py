@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from fraudpipe.errors import DataValidationError
 from fraudpipe.etl.arrow_read import RawTable, fetch_rows, read_raw_csv
-from fraudpipe.etl.late import gather
+from fraudpipe.etl.late import Gathering, gather
 from glue.etl_job import REQUIRED_COLUMNS, EtlInputError, check_header, string_literal
 
 __all__ = ["RawFile", "RawRows", "inspect_files", "load_raw_rows", "quote"]
@@ -101,10 +101,12 @@ class RawRows:
     _fetched: dict[int, dict[int, list[str | None]]] = field(default_factory=dict,
                                                               compare=False, repr=False)
 
-    def values(self, name: str, positions: np.ndarray) -> pa.ChunkedArray:
-        """Column ``name`` at ``positions`` (int64 positions in :attr:`table`)."""
+    def values(self, name: str, positions: np.ndarray,
+               how: Gathering | None = None) -> pa.ChunkedArray:
+        """Column ``name`` at ``positions`` (int64 positions in :attr:`table`); ``how`` is
+        :func:`fraudpipe.etl.late.plan_gather` of the positions, when known."""
         if name in self.table.column_names:
-            found = gather(self.table.column(name), positions)
+            found = gather(self.table.column(name), positions, how)
         else:
             found = pa.chunked_array([pa.nulls(len(positions), pa.string())])
         lacking = [p for p in self.pieces if name not in p.table.column_names]

@@ -6,7 +6,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from fraudpipe.etl.late import assemble, gather, plan_late
+from fraudpipe.etl.late import Gathering, assemble, gather, plan_late
 
 SQL = ("SELECT r.cc_num, r.\"Unnamed: 0\", k.EVENT_TIMESTAMP, 'card' AS ENTITY_TYPE, "
        "r.cc_num AS ENTITY_ID, concat(k.a, ',', k.b) AS joined\n"
@@ -19,8 +19,9 @@ class _Raw:
     def __init__(self, table: pa.Table) -> None:
         self.table = table
 
-    def values(self, name: str, positions: np.ndarray) -> pa.ChunkedArray:
-        return gather(self.table.column(name), positions)
+    def values(self, name: str, positions: np.ndarray,
+               how: Gathering | None = None) -> pa.ChunkedArray:
+        return gather(self.table.column(name), positions, how)
 
 
 def test_plan_keeps_computed_columns_and_asks_for_positions() -> None:
