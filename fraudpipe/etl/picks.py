@@ -44,43 +44,58 @@ def sample_picks(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
     if not parts or any(part is None for part in parts):
         return None
     chosen: list[pa.Table] = []
-    on_route: dict[tuple[str, str], np.ndarray] = {}
+    masks: dict[tuple[str, str, str], np.ndarray] = {}  # (table, column, value) -> rows equal
     for part in parts:
         columns = _columns(part["outer"])
         table = tables.get(part["table"])
         if table is None or columns != _columns(part["inner"]) or not set(
                 [*columns, *_KEYS, "route", "event_label"]) <= set(table.column_names):
             return None
-        key = (part["table"], part["route"])
-        if key not in on_route:  # the parts share the route: its rows are found once
-            on_route[key] = _rows_where(table.column("route"), part["route"])
-        rows = _top(table, part, on_route[key])
+        for column in ("route", "event_label"):
+            key = (part["table"], column, part[column if column == "route" else "label"])
+            if key not in masks:  # the parts share the route: its rows are found once
+                masks[key] = _equal(table.column(column), key[2])
+        on_both = masks[(part["table"], "route", part["route"])] & masks[
+            (part["table"], "event_label", part["label"])]
+        rows = _top(table, part, np.flatnonzero(on_both))
         if rows is None:
             return None
         chosen.append(table.select(columns).take(pa.array(rows, pa.int64())))
     return pa.concat_tables(chosen).combine_chunks()
 
 
-def _rows_where(column: pa.ChunkedArray, value: str) -> np.ndarray:
-    """Positions where ``column = value`` (NULL is not equal)."""
-    return np.flatnonzero(pc.fill_null(pc.equal(column, value), False)
-                          .to_numpy(zero_copy_only=False))
+def _equal(column: pa.ChunkedArray, value: str) -> np.ndarray:
+    """Where ``column = value``, as booleans (NULL is not equal)."""
+    return pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False)
 
 
-def _top(table: pa.Table, part: re.Match[str], on_route: np.ndarray) -> np.ndarray | None:
-    """Positions of the ``limit`` candidates with the smallest (hash, file_order, row_number)."""
-    labels = table.column("event_label").take(pa.array(on_route, pa.int64()))
-    rows = on_route[_rows_where(labels, part["label"])]
-    keys = [table.column(name).take(pa.array(rows, pa.int64())) for name in _KEYS]
+def _top(table: pa.Table, part: re.Match[str], rows: np.ndarray) -> np.ndarray | None:
+    """Positions of the ``limit`` candidates ``rows`` with the smallest (hash, file_order,
+    row_number).
+
+    Only the candidates whose hash is at most the ``limit``-th smallest hash can be among
+    them, so those (the limit and any ties) are found by a partition and only they sorted.
+    """
+    keys = [table.column(name) for name in _KEYS]
     if any(key.null_count for key in keys):
-        return None
-    order, number = (key.to_numpy().astype(np.int64) if len(rows) else np.zeros(0, np.int64)
-                     for key in keys)
+        keys = [key.take(pa.array(rows, pa.int64())) for key in keys]
+        if any(key.null_count for key in keys):
+            return None
+        order, number = (key.to_numpy().astype(np.int64) if len(rows) else np.zeros(0, np.int64)
+                         for key in keys)
+    else:
+        order, number = (key.to_numpy()[rows].astype(np.int64) if len(rows)
+                         else np.zeros(0, np.int64) for key in keys)
     a, b, seed, c, m = (int(part[name]) for name in ("a", "b", "seed", "c", "m"))
     largest = (int(number.max()) * a + int(order.max()) * b if len(rows) else 0) + seed * c
     negative = bool(len(rows)) and (order.min() < 0 or number.min() < 0)
     if m == 0 or negative or max(a, b, seed, c, m, largest) > _INT64_MAX:
         return None  # SQL's remainder of a negative, or an overflow: leave it to the engine
     value = (number * a + order * b + seed * c) % m
-    ranked = np.lexsort((number, order, value))[:int(part["limit"])]
+    limit = int(part["limit"])
+    if 0 < limit < len(value):
+        near = np.flatnonzero(value <= np.partition(value, limit - 1)[limit - 1])
+        ranked = near[np.lexsort((number[near], order[near], value[near]))[:limit]]
+    else:
+        ranked = np.lexsort((number, order, value))[:limit]
     return rows[ranked]

@@ -48,6 +48,20 @@ def test_picks_equal_duckdb_top_n(seed: int, fraud: int, legit: int) -> None:
     assert drawn.to_pylist() == expected.to_pylist()
 
 
+@pytest.mark.parametrize("modulus", [7, 1])
+def test_picks_break_ties_of_the_hash_as_duckdb(modulus: int) -> None:
+    # GIVEN a hash with few values, so the limit falls inside a run of equal hashes
+    routed = _routed(2000, 3)
+    sql = _sql(3, 5, 40).replace("% 4294967291", f"% {modulus}")
+    assert f"% {modulus}" in sql
+    # WHEN drawn in numpy and by DuckDB THEN ties are broken by file_order, row_number alike
+    drawn = sample_picks(sql, {"routed": routed})
+    con = duckdb.connect()
+    con.register("routed", routed)
+    assert drawn is not None
+    assert drawn.to_pylist() == con.sql(sql).to_arrow_table().to_pylist()
+
+
 def test_picks_decline_what_they_do_not_recognise() -> None:
     routed = _routed(50, 1)
     negative = routed.set_column(1, "row_number", pa.array(np.arange(-25, 25), pa.int64()))
