@@ -11,6 +11,7 @@ import pandas as pd
 from fraudpipe.engine.artifact import ModelArtifact
 from fraudpipe.engine.entities import CardState
 from fraudpipe.engine.features import FEATURES, history_features, to_cents, window_max
+from fraudpipe.engine.profile import fit_profile
 
 T0 = int(pd.Timestamp("2020-06-01T12:00:00Z").timestamp())
 DAY = 86_400
@@ -86,7 +87,11 @@ def test_realtime_rows_equal_batch_rows_for_every_feature(tmp_path: Path) -> Non
         folder=tmp_path, booster=None, calibration=None, snapshot=None,  # type: ignore[arg-type]
         metadata={"medians": {"amt": 30.0, "city_pop": 1000.0},
                   "vocabularies": {"category": vocabulary, "gender": ["F", "M"], "state": []},
-                  "category_amounts": [40.0, 60.0, 80.0, 70.0]})
+                  "category_amounts": [40.0, 60.0, 80.0, 70.0],
+                  # a fraud profile, so the llr features are compared too
+                  "fraud_profile": fit_profile(
+                      rng.integers(0, 4, 400), T0 + rng.integers(0, DAY, 400),
+                      rng.integers(100, 100_000, 400), rng.integers(0, 2, 400), k=4).to_dict()})
     other = {"gender": np.full(n, "F", dtype=object), "state": np.full(n, "", dtype=object)}
     # WHEN the whole sequence is one batch, and each event is scored alone from the card state
     batch = artifact.matrix(np.zeros(n, dtype=np.int64), ts,
@@ -102,5 +107,7 @@ def test_realtime_rows_equal_batch_rows_for_every_feature(tmp_path: Path) -> Non
             np.testing.assert_array_equal(row[j], batch[i, j], err_msg=f"event {i} {name}")
         state.add(int(ts[i]), int(to_cents(amt[i:i + 1])[0]), names[i])
     assert batch[:, FEATURES.index("novel_6h")].max() >= 2  # the burst was seen
+    assert batch[:, FEATURES.index("llr_6h")].max() > 0 and np.isfinite(
+        batch[:, FEATURES.index("llr")]).all()
     assert np.nanmin(batch[:, FEATURES.index("amt_to_max_7d")]) < 1 < np.nanmax(
         batch[:, FEATURES.index("amt_to_max_7d")])
