@@ -6,8 +6,9 @@ while Arrow gathers the pass-through values and pyarrow writes the file (``late`
 background threads so writing overlaps the next statements. Materialised relations stay in
 Arrow, in raw-row order where they carry the row keys (``order``), so an ORDER BY the rows
 already satisfy is dropped and a plain filter runs in Arrow (``scan``); repeated hash keys
-are found by sorting (``repeats``). Each shortcut checks its shape and otherwise leaves the
-statement to DuckDB as written. Each stage's wall and CPU seconds are returned for the
+are found by sorting (``repeats``), counts per file over runs of equal values (``tally``).
+Each shortcut checks its shape and otherwise leaves the statement to DuckDB as written.
+Each stage's wall and CPU seconds are returned for the
 benchmark. :func:`run_etl` is a ``fraudpipe.jobs`` target:
 ``run_etl(params, progress) -> summary``.
 """
@@ -34,6 +35,7 @@ from fraudpipe.etl.repeats import materialise_repeated
 from fraudpipe.etl.scan import filter_scan
 from fraudpipe.etl.sources import restore_source, split_source
 from fraudpipe.etl.stamps import TEXT_COLUMN, add_stamps, split_stamp
+from fraudpipe.etl.tally import tally
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
@@ -210,12 +212,14 @@ def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw:
     """A view, or for ``materialize`` a table: repeated keys found by sorting
     (``fraudpipe.etl.repeats``), rows in Arrow and raw-row order when they have the keys.
     The batch sample's top-N picks over an ordered table are drawn in numpy
-    (``fraudpipe.etl.picks``) and registered as a table instead of a view; the routing's
+    (``fraudpipe.etl.picks``) and the per-file counts counted over runs of equal values
+    (``fraudpipe.etl.tally``), each registered as a table instead of a view; the routing's
     ``EVENT_TIMESTAMP`` is built from the raw text when it checks (``fraudpipe.etl.stamps``)."""
     if "materialize" not in statement.flags:
-        picks = sample_picks(sql, ordered)
-        if picks is not None:
-            con.register(statement.name, picks)
+        drawn = sample_picks(sql, ordered)
+        counted = tally(sql, ordered) if drawn is None else None
+        if drawn is not None or counted is not None:
+            con.register(statement.name, drawn if drawn is not None else counted)
             return
         con.execute(f"CREATE TEMP VIEW {statement.name} AS {sql}")
         return
