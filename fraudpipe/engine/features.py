@@ -394,11 +394,12 @@ def _code_map(vocabulary: tuple[str, ...]) -> dict[str, float]:
 def category_codes(values: np.ndarray, vocabulary: list[str]) -> np.ndarray:
     """Codes of ``values`` in ``vocabulary`` as floats; unknown or empty values are NaN.
 
-    Up to a thousand values (realtime, also several cards scored together) are looked up in
-    a dict; more (batch) in one Arrow hash lookup. The crossover measured here lay between 500
-    and 3,000 values (Arrow's call alone cost ~80 µs for 65 values, the dict ~8 µs).
+    Up to a thousand values given as a numpy array or list (realtime, also several cards
+    scored together) are looked up in a dict; more, or any Arrow array (batch parts), in one
+    Arrow hash lookup. The crossover measured here lay between 500 and 3,000 values (Arrow's
+    call alone cost ~80 µs for 65 values, the dict ~8 µs).
     """
-    if len(values) <= 1024:
+    if len(values) <= 1024 and not isinstance(values, pa.Array | pa.ChunkedArray):
         lookup = _code_map(tuple(vocabulary))
         return np.array([lookup.get(v, np.nan) for v in values], dtype=float)
     found = pc.index_in(pa.array(values, type=pa.string(), from_pandas=True),
