@@ -51,21 +51,18 @@ HISTORY_FEATURES = [
     "count_3d_to_rate",
     # the card's own habits: this category, this time of day
     "cat_n_prev", "cat_share", "amt_to_cat_mean", "amt_cat_z", "lamt_cat_z", "band_share",
-    # earlier unusual events of the card in the last 24 hours (an episode under way)
-    "novel_24h", "big_24h", "odd_hour_24h", "night_big_24h", "excess_24h",
-    # the same counts over shorter and longer spans: an episode's events come within hours,
-    # and an episode may last three days
-    *(f"{flag}_{w}" for w in ("1h", "6h", "3d") for flag in ("novel", "big", "night_big",
-                                                             "excess")),
+    # earlier events of the card in the last 24 hours at times of day it rarely uses
+    "odd_hour_24h",
     # this amount against the largest of the card's last 7 days, and the largest of its last
     # 24 hours against its usual amount
     "amt_to_max_7d", "max_24h_to_mean",
     # how much this event looks like the population's fraud rather than the card's own
     # spending (profile.FraudProfile.llr), and that evidence summed over the card's earlier
-    # events: the episode under way, weighed rather than counted by flags
+    # events in the last 1h / 6h / 24h / 3d: an episode under way (its events come within
+    # hours of each other and it may last three days), weighed rather than counted by flags
     "llr", "llr_1h", "llr_6h", "llr_24h", "llr_3d",
 ]  # fmt: skip
-#: Spans of the counts of earlier unusual events (``odd_hour`` only over 24 hours).
+#: Spans of the sums of earlier events' evidence (``odd_hour`` counts only over 24 hours).
 FLAG_WINDOWS = {"1h": 3_600, "6h": 21_600, "24h": 86_400, "3d": 259_200}
 #: Times of day a card's habits are counted in: six 4-hour bands, the first 22:00-01:59.
 BANDS = 6
@@ -196,8 +193,8 @@ def window_max(values: np.ndarray, left: np.ndarray) -> np.ndarray:
 
 
 def night_hours(hour: np.ndarray) -> np.ndarray:
-    """Whether each hour of day is night (22:00-03:59): the ``night`` feature, the night
-    counts and the night-time big amounts share this one definition."""
+    """Whether each hour of day is night (22:00-03:59): the ``night`` feature and the night
+    counts share this one definition."""
     return (hour >= 22) | (hour < 4)
 
 
@@ -283,8 +280,7 @@ def history_features(
         out["count_24h_to_rate"] = out["count_24h"] / daily_rate
         out["count_3d_to_rate"] = out["count_3d"] / (3.0 * daily_rate)
         out.update(_habit_features(c, t, a, pick(category).astype(np.int64), n_prev,
-                                   _sorted_base(base, pick), night, by_span,
-                                   profile=profile))
+                                   _sorted_base(base, pick), by_span, profile=profile))
     if ordered:
         return {name: np.asarray(values, dtype=float) for name, values in out.items()}
     result = {}
@@ -311,7 +307,7 @@ def _sorted_base(base: CardBase, pick: Callable[[np.ndarray], np.ndarray]
 
 def _habit_features(
     c: np.ndarray, t: np.ndarray, a: np.ndarray, cat: np.ndarray, n_prev: np.ndarray,
-    base: dict[str, np.ndarray], night: np.ndarray, by_span: dict[int, np.ndarray],
+    base: dict[str, np.ndarray], by_span: dict[int, np.ndarray],
     profile: FraudProfile | None = None,
 ) -> dict[str, np.ndarray]:
     """The card's own habits before each row (rows sorted by card and time): how often and
@@ -337,20 +333,17 @@ def _habit_features(
     lmean = np.where(cat_n > 0, lsum / np.maximum(cat_n, 1), np.nan)
     lvar = np.where(cat_n > 1, lsq / np.maximum(cat_n, 1) - lmean**2, np.nan)
     seen = np.where(n_prev > 0, 1.0, np.nan)
-    # per event, from its own earlier history: a category new to the card, an amount far above
-    # the card's usual one there, a time band the card rarely uses. Integer flags, so window
-    # counts are exact however the events are batched.
-    novel = known & (cat_n == 0) & (n_prev >= 5)
-    big = known & (a > 3 * np.where(cat_n > 0, cat_mean, np.nan) + 2000)
-    odd = (band_n * 10 < n_prev) & (n_prev >= 10)
-    night_big = known & night & (a > 2 * np.where(cat_n > 0, cat_mean, np.nan))
     lz = np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)), np.nan)
-    excess = np.rint(np.clip(np.where(np.isnan(lz), 0.0, lz), 0, 10) * 100).astype(np.int64)
+    # per event, from its own earlier history: how much it looks like fraud rather than the
+    # card's own spending, and whether it falls in a time band the card rarely uses. Summed
+    # as integers (the evidence in hundredths), so window sums are exact however the events
+    # are batched. (Counts of flagged events -- a category new to the card, an amount far
+    # above its usual one, big night amounts -- added nothing once these sums were there.)
     llr = _event_llr(profile, cat, t, la, cat_n, n_prev, lmean, lvar)
-    # earlier events' evidence, in integer hundredths (window sums exact in any batching)
     evidence = np.rint(np.clip(np.nan_to_num(llr), 0, None) * 100).astype(np.int64)
-    names = ("novel", "big", "night_big", "excess", "llr", "odd_hour")
-    flags = np.stack([novel, big, night_big, excess, evidence, odd]).astype(np.int64)
+    odd = (band_n * 10 < n_prev) & (n_prev >= 10)
+    names = ("llr", "odd_hour")
+    flags = np.stack([evidence, odd]).astype(np.int64)
     cs = np.zeros((len(names), len(t) + 1), dtype=np.int64)
     np.cumsum(flags, axis=1, out=cs[:, 1:])
     before = cs[:, :-1]  # per row, the flags of the rows before it (cs[:, arange(n)])

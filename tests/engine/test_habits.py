@@ -1,5 +1,6 @@
-"""The card's own habits: per-category amounts, time-band shares and the 24h counts of earlier
-unusual events, all from the card's *earlier* events, the same whichever way they are batched."""
+"""The card's own habits: per-category amounts, time-band shares and the 24h sums of earlier
+events' fraud evidence, all from the card's *earlier* events, the same however they are
+batched."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 
 from fraudpipe.engine.entities import CardState, Snapshot
 from fraudpipe.engine.features import history_features, log_cents, time_band, to_cents
+from fraudpipe.engine.profile import fit_profile
 
 T0 = int(pd.Timestamp("2020-06-01T12:00:00Z").timestamp())  # 12:00 UTC: band 3
 GAS, HOME = 0, 1
@@ -52,16 +54,21 @@ def test_time_band_share_counts_earlier_events_in_the_same_band() -> None:
     assert f["band_share"][1:].tolist() == [1.0, 1.0, 0.0, 3 / 4]
 
 
-def test_big_amount_flags_are_counted_in_the_next_24_hours() -> None:
-    # GIVEN a card that pays ~20 at the grocer ten times, then 400 twice, then 20 again
+def test_big_amounts_weigh_for_the_next_24_hours() -> None:
+    # GIVEN a card that pays ~20 at the grocer ten times, then 400 twice, then 20 again, and a
+    # fraud profile in which fraud pays ~400 there
     n = 13
     ts = T0 + np.arange(n) * 3600
     cents = np.array([2000] * 10 + [40_000, 40_000, 2000])
+    profile = fit_profile(np.zeros(40, dtype=np.int64), np.full(40, T0),
+                          np.r_[np.full(20, 40_000), np.full(20, 2_000)],
+                          np.r_[np.ones(20), np.zeros(20)], k=1)
     f = history_features(np.zeros(n, dtype=np.int64), ts, cents,
-                         category=np.zeros(n, dtype=np.int64))
-    # THEN each big payment counts for the later events only
-    assert f["big_24h"].tolist() == [0] * 11 + [1, 2]
-    assert (f["novel_24h"] == 0).all()
+                         category=np.zeros(n, dtype=np.int64), profile=profile)
+    # THEN each big payment's evidence counts for the later events only
+    evidence = np.rint(np.clip(f["llr"], 0, None) * 100)
+    assert (evidence[10:12] > 0).all()
+    assert f["llr_24h"].tolist() == [*np.cumsum(np.r_[0, evidence[:-1]])]
 
 
 def test_card_state_keeps_category_and_band_history_when_events_age() -> None:
@@ -99,16 +106,20 @@ def test_snapshot_card_state_equals_adding_the_events_one_by_one() -> None:
     assert from_snapshot.older_count == state.older_count
 
 
-def test_night_big_and_excess_count_earlier_unusual_night_spending() -> None:
-    # GIVEN a card paying ~20 in one category by day, then 100 at 23:00 twice, then 20 by day
+def test_night_amounts_above_the_cards_usual_weigh_for_the_events_after_them() -> None:
+    # GIVEN a card paying ~20 in one category by day, then 100 at 23:00 twice, then 20 by day,
+    # and a fraud profile in which fraud happens at night
     day = T0 + np.arange(10) * 3600 * 24  # 12:00 on ten days
     late = int(pd.Timestamp("2020-06-11T23:00:00Z").timestamp())
     ts = np.concatenate([day, [late, late + 600, late + 13 * 3600]])
     cents = np.array([2000] * 10 + [10_000, 10_000, 2000])
+    profile = fit_profile(np.zeros(40, dtype=np.int64), np.r_[np.full(20, late), day, day],
+                          np.r_[np.full(20, 10_000), np.full(20, 2_000)],
+                          np.r_[np.ones(20), np.zeros(20)], k=1)
     f = history_features(np.zeros(13, dtype=np.int64), ts, cents,
-                         category=np.zeros(13, dtype=np.int64))
-    # THEN the big night payments count only for the events after them, and so does their
-    # excess over the card's usual (log) amount
-    assert f["night_big_24h"].tolist() == [0] * 11 + [1, 2]
-    assert f["excess_24h"][:11].tolist() == [0] * 11
-    assert f["excess_24h"][12] > f["excess_24h"][11] > 0
+                         category=np.zeros(13, dtype=np.int64), profile=profile)
+    # THEN the night payments look like fraud for this card, and their evidence counts only
+    # for the events after them
+    assert f["llr"][10] > 0 and f["llr"][11] > 0 and f["llr"][12] < f["llr"][11]
+    assert f["llr_24h"][:11].tolist() == [0] * 11
+    assert f["llr_24h"][12] > f["llr_24h"][11] > 0
