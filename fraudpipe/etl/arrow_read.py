@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError
 
-__all__ = ["RawTable", "fetch_rows", "read_raw_csv"]
+__all__ = ["RawTable", "clean_table", "fetch_rows", "read_raw_csv"]
 
 _CHUNK = 1 << 20  # small: a bad line costs a re-decode of at most one chunk
 
@@ -187,10 +187,15 @@ def read_raw_csv(path: Path, columns: list[str], include: list[str] | None = Non
     # every line after the header became a row: no blank line, no line pyarrow split or joined
     lines = newlines - 1 + (data[-1:] != b"\n")
     if not rejected_texts and not bad_lines and table.num_rows == lines:
-        n = table.num_rows
-        return RawTable(_with_flags(table, np.arange(1, n + 1, dtype=np.int64),
-                                    np.zeros(n, dtype=bool)))
+        return clean_table(table)
     return _numbered(data, table, columns, rejected_texts, bad_lines)
+
+
+def clean_table(table: pa.Table) -> RawTable:
+    """A file's rows when each line became one row: numbered 1.., nothing flagged."""
+    n = table.num_rows
+    return RawTable(_with_flags(table, np.arange(1, n + 1, dtype=np.int64),
+                                np.zeros(n, dtype=bool)))
 
 
 def _lines(data: bytes | mmap.mmap) -> tuple[np.ndarray, np.ndarray]:

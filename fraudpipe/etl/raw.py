@@ -8,7 +8,6 @@ quarantines them with a reason and their row number.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +16,9 @@ import numpy as np
 import pyarrow as pa
 
 from fraudpipe.errors import DataValidationError
-from fraudpipe.etl.arrow_read import RawTable, fetch_rows, read_raw_csv
+from fraudpipe.etl.arrow_read import RawTable, clean_table, fetch_rows, read_raw_csv
 from fraudpipe.etl.late import Gathering, gather
+from fraudpipe.etl.pieces import read_pieces
 from glue.etl_job import REQUIRED_COLUMNS, EtlInputError, check_header, string_literal
 
 __all__ = ["RawFile", "RawRows", "inspect_files", "load_raw_rows", "quote"]
@@ -133,19 +133,18 @@ class RawRows:
 
 
 def _read_all(files: list[RawFile], needed: tuple[str, ...]) -> list[RawTable]:
-    """Every file read, two at a time, results in file order.
+    """Every file read, results in file order.
 
-    Why two: pyarrow parses one file on every core, but each file also has serial steps
-    (the byte scan, page faults of the mapping, assembling the table); a second file's
-    parse fills the cores meanwhile. Errors surface in file order, as one at a time.
+    Clean files (the common case) are read as pieces, one single-threaded parse per core
+    (``fraudpipe.etl.pieces``); a file with a blank, malformed or non-UTF-8 line is then
+    read whole (``fraudpipe.etl.arrow_read``), which flags those lines.
     """
-    def read(raw: RawFile) -> RawTable:
-        return read_raw_csv(raw.path, raw.columns, [c for c in raw.columns if c in needed])
-
-    if len(files) < 2:
-        return [read(raw) for raw in files]
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="etl-read") as pool:
-        return list(pool.map(read, files))
+    loads = [[c for c in raw.columns if c in needed] for raw in files]
+    tables = read_pieces([(raw.path, raw.columns, load)
+                          for raw, load in zip(files, loads, strict=True)])
+    return [clean_table(table) if table is not None
+            else read_raw_csv(raw.path, raw.columns, load)
+            for raw, load, table in zip(files, loads, tables, strict=True)]
 
 
 def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile],
