@@ -333,14 +333,16 @@ def _habit_features(
     lmean = np.where(cat_n > 0, lsum / np.maximum(cat_n, 1), np.nan)
     lvar = np.where(cat_n > 1, lsq / np.maximum(cat_n, 1) - lmean**2, np.nan)
     seen = np.where(n_prev > 0, 1.0, np.nan)
-    lz = np.where(known, (la - lmean) / np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)), np.nan)
+    lsd = np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100))
+    lz = np.where(known, (la - lmean) / lsd, np.nan)
     # per event, from its own earlier history: how much it looks like fraud rather than the
     # card's own spending, and whether it falls in a time band the card rarely uses. Summed
     # as integers (the evidence in hundredths), so window sums are exact however the events
     # are batched. (Counts of flagged events -- a category new to the card, an amount far
     # above its usual one, big night amounts -- added nothing once these sums were there.)
-    llr = _event_llr(profile, cat, t, la, cat_n, n_prev, lmean, lvar)
-    evidence = np.rint(np.clip(np.nan_to_num(llr), 0, None) * 100).astype(np.int64)
+    llr = _event_llr(profile, cat, t, la, cat_n, n_prev, lz, lsd)
+    evidence = (np.zeros(len(t), dtype=np.int64) if profile is None
+                else np.rint(np.maximum(llr, 0) * 100).astype(np.int64))
     odd = (band_n * 10 < n_prev) & (n_prev >= 10)
     names = ("llr", "odd_hour")
     flags = np.stack([evidence, odd]).astype(np.int64)
@@ -365,18 +367,17 @@ def _habit_features(
 
 
 def _event_llr(profile: FraudProfile | None, cat: np.ndarray, t: np.ndarray, la: np.ndarray,
-               cat_n: np.ndarray, n_prev: np.ndarray, lmean: np.ndarray, lvar: np.ndarray
+               cat_n: np.ndarray, n_prev: np.ndarray, lz: np.ndarray, lsd: np.ndarray
                ) -> np.ndarray:
     """Per row, :meth:`FraudProfile.llr` of the event against the card's earlier events in its
-    category (log amounts in LOG_SCALE units); NaN without a profile."""
+    category (``la``, ``lsd``: log amounts and their spread in LOG_SCALE units; ``lz``: the
+    amount's z-score there); NaN without a profile."""
     if profile is None:
         return np.full(len(t), np.nan)
     # the card's share of this category, half an event added to each of the profile's
     # categories (the same in a batch and in a realtime card history)
     share = (cat_n + 0.5) / (n_prev + 0.5 * len(profile.fraud_category))
-    sd = np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100)) / LOG_SCALE
-    return profile.llr(cat, (t // 3600) % 24, la / LOG_SCALE, share, cat_n, lmean / LOG_SCALE,
-                       sd)
+    return profile.llr(cat, (t // 3600) % 24, la, LOG_SCALE, share, cat_n, lz, lsd)
 
 
 @lru_cache(maxsize=64)

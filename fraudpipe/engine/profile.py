@@ -54,29 +54,35 @@ class FraudProfile:
     def from_dict(cls, data: dict[str, Any]) -> FraudProfile:
         return cls(**{name: np.asarray(values, dtype=float) for name, values in data.items()})
 
-    def llr(self, category: np.ndarray, hour: np.ndarray, log_amount: np.ndarray,
-            cat_share: np.ndarray, cat_n: np.ndarray, mean: np.ndarray, sd: np.ndarray
+    def __post_init__(self) -> None:
+        # the terms that depend on category and hour only, added once (fewer array operations
+        # per event on the realtime path)
+        table = self.fraud_category[:, None] + self.fraud_hour[None, :] - self.legit_hour
+        object.__setattr__(self, "_category_hour", table.ravel())
+
+    def llr(self, category: np.ndarray, hour: np.ndarray, log_amount: np.ndarray, unit: float,
+            cat_share: np.ndarray, cat_n: np.ndarray, z: np.ndarray, sd: np.ndarray
             ) -> np.ndarray:
         """Per event: fraud against the card's own legit spending (0 for unknown categories).
 
-        ``log_amount``, ``mean`` and ``sd`` are in ln(cents); ``mean``/``sd`` describe the card's
-        earlier amounts in the event's category, used where ``cat_n`` >= 2.
+        ``log_amount`` is ln(cents) times ``unit``; ``z`` and ``sd`` (in the same units) are the
+        amount's z-score and the spread of the card's earlier log amounts in the event's
+        category, used where ``cat_n`` >= 2 (elsewhere the population's legit amounts are).
         """
-        known = (category >= 0) & (category < len(self.fraud_category))
+        known = category >= 0
         cat = np.where(known, category, 0)
-        bins = amount_bin(log_amount)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = (log_amount - mean) / sd
-            own = -0.5 * z * z - np.log(sd) - 0.5 * np.log(2 * np.pi)
-        legit_amount = np.where(cat_n >= 2, own, self.legit_amount[cat, bins])
-        value = (self.fraud_category[cat] + self.fraud_hour[hour] + self.fraud_amount[cat, bins]
-                 - np.log(cat_share) - self.legit_hour[cat, hour] - legit_amount)
+        cell = cat * AMOUNT_BINS + amount_bin(log_amount / (unit * BIN_WIDTH))
+        # log density of a log-normal in ln(cents): -z^2/2 - ln(sd) - ln(2 pi)/2
+        own = -0.5 * z * z - np.log(sd / unit) - 0.5 * np.log(2 * np.pi)
+        legit_amount = np.where(cat_n >= 2, own, self.legit_amount.ravel()[cell])
+        value = (self._category_hour[cat * 24 + hour] + self.fraud_amount.ravel()[cell]
+                 - np.log(cat_share) - legit_amount)
         return np.where(known, np.clip(value, -LLR_LIMIT, LLR_LIMIT), 0.0)
 
 
-def amount_bin(log_amount: np.ndarray) -> np.ndarray:
-    """Histogram bin of each ln(cents)."""
-    return np.clip((log_amount / BIN_WIDTH).astype(np.int64), 0, AMOUNT_BINS - 1)
+def amount_bin(bins: np.ndarray) -> np.ndarray:
+    """Histogram bin of each ln(cents) / BIN_WIDTH."""
+    return np.clip(bins.astype(np.int64), 0, AMOUNT_BINS - 1)
 
 
 def _log_shares(counts: np.ndarray) -> np.ndarray:
@@ -88,7 +94,7 @@ def _log_shares(counts: np.ndarray) -> np.ndarray:
 def _amount_density(codes: np.ndarray, log_amount: np.ndarray, k: int) -> np.ndarray:
     """(k, AMOUNT_BINS) log densities (per unit of ln cents) of smoothed histograms."""
     counts = np.zeros((k, AMOUNT_BINS))
-    np.add.at(counts, (codes, amount_bin(log_amount)), 1.0)
+    np.add.at(counts, (codes, amount_bin(log_amount / BIN_WIDTH)), 1.0)
     reach = int(np.ceil(4 * KERNEL_SD / BIN_WIDTH))
     offsets = np.arange(-reach, reach + 1) * BIN_WIDTH
     kernel = np.exp(-0.5 * (offsets / KERNEL_SD) ** 2)

@@ -25,10 +25,11 @@ T0 = int(pd.Timestamp("2020-06-01T00:00:00Z").timestamp())
 LLR_WINDOWS = {"llr_1h": 3_600, "llr_6h": 21_600, "llr_24h": 86_400, "llr_3d": 259_200}
 
 
-def flat_profile(k: int = 2) -> FraudProfile:
-    """Every density flat except where a test sets it."""
+def flat_profile(fraud_category: list[float], fraud_hour: np.ndarray) -> FraudProfile:
+    """Every density flat except the fraud shares of categories and hours."""
+    k = len(fraud_category)
     return FraudProfile(
-        fraud_category=np.log(np.full(k, 1.0 / k)), fraud_hour=np.log(np.full(24, 1 / 24)),
+        fraud_category=np.log(fraud_category), fraud_hour=np.log(fraud_hour),
         legit_hour=np.log(np.full((k, 24), 1 / 24)),
         fraud_amount=np.zeros((k, AMOUNT_BINS)), legit_amount=np.zeros((k, AMOUNT_BINS)),
     )
@@ -50,8 +51,8 @@ def test_fit_profile_shares_and_amount_densities() -> None:
     for density in (p.fraud_amount, p.legit_amount):
         np.testing.assert_allclose(np.exp(density[density.max(axis=1) > -5]).sum(axis=1)
                                    * BIN_WIDTH, 1.0, rtol=1e-6)
-    assert int(np.argmax(p.fraud_amount[1])) == amount_bin(np.log(np.array([90_000.0])))[0]
-    assert int(np.argmax(p.legit_amount[0])) == amount_bin(np.log(np.array([2_000.0])))[0]
+    assert int(np.argmax(p.fraud_amount[1])) == amount_bin(np.log([90_000.0]) / BIN_WIDTH)[0]
+    assert int(np.argmax(p.legit_amount[0])) == amount_bin(np.log([2_000.0]) / BIN_WIDTH)[0]
 
 
 def test_profile_round_trips_through_json() -> None:
@@ -67,9 +68,9 @@ def test_profile_round_trips_through_json() -> None:
 def test_llr_of_an_event_against_the_cards_own_spending() -> None:
     # GIVEN a card with 4 events of category 0 at $10, $10, $40, $40 and a flat profile except
     # that fraud favours category 1 and the hour 3:00
-    p = flat_profile()
-    p.fraud_category[:] = np.log([0.2, 0.8])
-    p.fraud_hour[3] = np.log(0.5)
+    hours = np.full(24, 1 / 24)
+    hours[3] = 0.5
+    p = flat_profile([0.2, 0.8], hours)
     cents = np.array([1000, 1000, 4000, 4000, 2000, 5000])
     ts = T0 + 3600 * np.array([10, 11, 12, 13, 14, 27])  # the last at 03:00 the next day
     category = np.array([0, 0, 0, 0, 0, 1])
