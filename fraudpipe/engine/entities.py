@@ -104,11 +104,14 @@ class CardState:
         ``categories`` (strings) and ``ts`` of the rows give each row the older events of its
         own category and time band; without them those counts are zero.
         """
-        if categories is not None and len(categories) == n:  # one array from the rows' lists
-            zero = [0] * len(CATEGORY_STATS)
-            found = self.older_categories
-            stats = np.array([found.get(str(name).strip(), zero) for name in categories],
-                             dtype=np.int64).reshape(n, len(CATEGORY_STATS))
+        width = len(CATEGORY_STATS)
+        if categories is not None and len(categories) == n and not self.older_categories:
+            stats = np.zeros((n, width), dtype=np.int64)  # no older event has a category
+        elif categories is not None and len(categories) == n:  # one array from a flat list
+            zero, found, flat = [0] * width, self.older_categories, []
+            for name in categories:
+                flat += found.get(str(name).strip(), zero)
+            stats = np.array(flat, dtype=np.int64).reshape(n, width)
         else:
             stats = np.zeros((n, len(CATEGORY_STATS)), dtype=np.int64)
             for i, name in enumerate(categories if categories is not None else ()):
