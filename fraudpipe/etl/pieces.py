@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import mmap
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
@@ -34,6 +35,7 @@ __all__ = ["PIECE_BYTES", "read_pieces"]
 
 PIECE_BYTES = 32 << 20  # bytes of CSV one thread parses at a time
 _SCAN = 1 << 20
+Derive = Callable[[pa.Table], pa.Table]
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,9 @@ def _scan(view: np.ndarray) -> tuple[bool, int, int]:
 
 
 def _parse_piece(data: mmap.mmap, start: int, stop: int, columns: list[str],
-                 include: list[str]) -> _Parsed:
-    """Scan and parse bytes ``start:stop`` (whole lines; the header when ``start`` is 0)."""
+                 include: list[str], derive: Derive | None) -> _Parsed:
+    """Scan and parse bytes ``start:stop`` (whole lines; the header when ``start`` is 0), then
+    add ``derive``'s columns (in this thread, so that work is spread over the cores too)."""
     view = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start)
     ascii_only, newlines, quotes = _scan(view)
     lines = newlines + (view[-1] != 10) - (start == 0)
@@ -84,7 +87,7 @@ def _parse_piece(data: mmap.mmap, start: int, stop: int, columns: list[str],
                                read_options=options, convert_options=convert)
     except pa.ArrowInvalid:
         return _Parsed(None, int(lines), quotes)
-    return _Parsed(table, int(lines), quotes)
+    return _Parsed(table if derive is None else derive(table), int(lines), quotes)
 
 
 def _whole(parsed: list[_Parsed]) -> pa.Table | None:
@@ -107,9 +110,11 @@ def _map(path: Path) -> mmap.mmap:
 
 
 def read_pieces(files: list[tuple[Path, list[str], list[str]]], threads: int | None = None,
-                size: int | None = None) -> list[pa.Table | None]:
+                size: int | None = None, derive: Derive | None = None
+                ) -> list[pa.Table | None]:
     """Each file (path, header columns, columns to load) read piecewise, or None for a file
-    that is not clean (see the module docstring); results in file order."""
+    that is not clean (see the module docstring); results in file order. ``derive`` adds
+    columns to each piece's table (``fraudpipe.etl.times``)."""
     size = size or PIECE_BYTES
     workers = max(1, threads or os.cpu_count() or 1)
     maps = [_map(path) for path, _, _ in files]
@@ -117,6 +122,6 @@ def read_pieces(files: list[tuple[Path, list[str], list[str]]], threads: int | N
         pending: list[list[Future[_Parsed]]] = []
         for data, (_, columns, include) in zip(maps, files, strict=True):
             cuts = _cuts(data, size)
-            pending.append([pool.submit(_parse_piece, data, a, b, columns, include)
+            pending.append([pool.submit(_parse_piece, data, a, b, columns, include, derive)
                             for a, b in pairwise(cuts)])
         return [_whole([future.result() for future in futures]) for futures in pending]

@@ -19,6 +19,7 @@ from fraudpipe.errors import DataValidationError
 from fraudpipe.etl.arrow_read import RawTable, clean_table, fetch_rows, read_raw_csv
 from fraudpipe.etl.late import Gathering, gather
 from fraudpipe.etl.pieces import read_pieces
+from fraudpipe.etl.times import PARSED, add_parsed_stamps
 from glue.etl_job import REQUIRED_COLUMNS, EtlInputError, check_header, string_literal
 
 __all__ = ["RawFile", "RawRows", "inspect_files", "load_raw_rows", "quote"]
@@ -97,6 +98,9 @@ class RawRows:
     pieces: tuple[_Piece, ...] = ()
     #: file_order -> the file's name (raw_rows' source_file of its rows)
     sources: dict[int, str] = field(default_factory=dict)
+    #: raw_rows has ``__event_ts``, the canonical timestamps parsed at read time
+    #: (``fraudpipe.etl.times``; NULL where the SQL's cast must decide)
+    parsed_stamps: bool = False
     #: rows read again from disk, per piece: row number -> all fields (one read per piece)
     _fetched: dict[int, dict[int, list[str | None]]] = field(default_factory=dict,
                                                               compare=False, repr=False)
@@ -141,7 +145,8 @@ def _read_all(files: list[RawFile], needed: tuple[str, ...]) -> list[RawTable]:
     """
     loads = [[c for c in raw.columns if c in needed] for raw in files]
     tables = read_pieces([(raw.path, raw.columns, load)
-                          for raw, load in zip(files, loads, strict=True)])
+                          for raw, load in zip(files, loads, strict=True)],
+                         derive=add_parsed_stamps)
     return [clean_table(table) if table is not None
             else read_raw_csv(raw.path, raw.columns, load)
             for raw, load, table in zip(files, loads, tables, strict=True)]
@@ -172,11 +177,12 @@ def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile],
             offset += chunk.num_rows
             con.register(name, chunk)
             tables.append(chunk)
-            cols = ", ".join(quote(c) for c in loaded)
+            cols = ", ".join(quote(c) for c in [*loaded, PARSED] if c in chunk.column_names)
             parts.append(f"SELECT {cols}, {string_literal(raw.name)} AS source_file, "
                          f"{order} AS file_order, row_number, bad_encoding, malformed, __pos "
                          f"FROM {name}")
     con.execute("CREATE TEMP VIEW raw_rows AS " + " UNION ALL BY NAME ".join(
         f"({part})" for part in parts))
     return RawRows(columns, pa.concat_tables(tables, promote_options="default"), bases,
-                   tuple(pieces), {order: raw.name for order, raw in enumerate(files)})
+                   tuple(pieces), {order: raw.name for order, raw in enumerate(files)},
+                   any(PARSED in table.column_names for table in tables))

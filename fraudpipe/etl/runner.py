@@ -36,6 +36,7 @@ from fraudpipe.etl.scan import filter_scan
 from fraudpipe.etl.sources import restore_source, split_source
 from fraudpipe.etl.stamps import TEXT_COLUMN, add_stamps, split_stamp
 from fraudpipe.etl.tally import tally
+from fraudpipe.etl.times import with_parsed_stamps
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
@@ -189,6 +190,8 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="etl-write") as writer:
         for statement in load_statements():
             sql = render(statement.sql, values)
+            if raw.parsed_stamps:  # timestamps parsed at read time, DuckDB casts the rest
+                sql = with_parsed_stamps(sql) or sql
             if statement.name in outputs:
                 name = outputs[statement.name]
                 say(f"writing {name}")

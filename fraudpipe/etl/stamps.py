@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["StampSplit", "add_stamps", "iso_stamps", "split_stamp"]
+__all__ = ["StampSplit", "add_stamps", "as_words", "fixed_records", "iso_stamps", "split_stamp"]
 
 TEXT_COLUMN = "trans_date_trans_time"
 _ITEM = re.compile(
@@ -88,7 +88,7 @@ def iso_stamps(text: pa.ChunkedArray, event_ts: pa.ChunkedArray) -> pa.Array | N
     chosen = text if every else text.filter(pa.array(valid))
     if chosen.null_count:
         return None
-    records = _records(chosen.combine_chunks() if isinstance(chosen, pa.ChunkedArray)
+    records = fixed_records(chosen.combine_chunks() if isinstance(chosen, pa.ChunkedArray)
                        else chosen)
     stamps = event_ts if every else event_ts.filter(pa.array(valid))
     micros = stamps.cast(pa.int64()).to_numpy() if len(stamps) else np.zeros(0, np.int64)
@@ -100,7 +100,7 @@ def iso_stamps(text: pa.ChunkedArray, event_ts: pa.ChunkedArray) -> pa.Array | N
     return _string_array(out, valid, every)
 
 
-def _records(array: pa.Array) -> np.ndarray | None:
+def fixed_records(array: pa.Array) -> np.ndarray | None:
     """The values as an (n, 19) byte matrix, or None unless every value has 19 bytes."""
     if array.type != pa.string():
         return None
@@ -120,7 +120,7 @@ _FIRST_DAY, _LAST_DAY = (date(1, 1, 1) - date(1970, 1, 1)).days, (date(9999, 12,
 _MOST_DAYS = 400_000  # a wider span (over a thousand years) is left to DuckDB
 
 
-def _as_words(records: np.ndarray, start: int, width: int, dtype: type) -> np.ndarray:
+def as_words(records: np.ndarray, start: int, width: int, dtype: type) -> np.ndarray:
     """Bytes ``start:start + width`` of each record read in place as one machine word."""
     if not records.flags.c_contiguous:
         records = np.ascontiguousarray(records)
@@ -149,11 +149,11 @@ def _matches(records: np.ndarray, micros: np.ndarray) -> bool:
         (date(1970, 1, 1) + timedelta(days=d)).isoformat().encode()
         for d in range(first, last + 1)), np.uint8).reshape(-1, 10)
     index = days - first
-    return bool((_as_words(records, 0, 8, np.uint64)
-                 == _as_words(dates, 0, 8, np.uint64)[index]).all()
-                and (_as_words(records, 8, 2, np.uint16)
-                     == _as_words(dates, 8, 2, np.uint16)[index]).all()
-                and (_as_words(records, 11, 8, np.uint64) == _times()[seconds]).all())
+    return bool((as_words(records, 0, 8, np.uint64)
+                 == as_words(dates, 0, 8, np.uint64)[index]).all()
+                and (as_words(records, 8, 2, np.uint16)
+                     == as_words(dates, 8, 2, np.uint16)[index]).all()
+                and (as_words(records, 11, 8, np.uint64) == _times()[seconds]).all())
 
 
 @cache

@@ -71,9 +71,9 @@ def test_etl_output_is_the_same_read_in_pieces_or_whole(tmp_path: Path,
     make_raw(folder)
     set_field(folder / "fraudTrain.csv", 5, "amt", "-1")
     monkeypatch.setattr(raw_module, "read_pieces",
-                        lambda files: read_pieces(files, threads=2, size=SMALL))
+                        lambda files, derive: read_pieces(files, 2, SMALL, derive))
     pieces_summary, pieces = run(folder, tmp_path / "pieces")
-    monkeypatch.setattr(raw_module, "read_pieces", lambda files: [None] * len(files))
+    monkeypatch.setattr(raw_module, "read_pieces", lambda files, derive: [None] * len(files))
     whole_summary, whole = run(folder, tmp_path / "whole")
     for name in OUTPUTS:
         assert pieces[name].read_bytes() == whole[name].read_bytes(), name
