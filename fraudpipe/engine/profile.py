@@ -10,11 +10,12 @@ population's fraud than like the card's own spending. Each event is scored by
 where the fraud side is fitted on the training slice's fraud events (category shares, hours,
 smoothed histograms of log amounts per category: no shape is assumed, so amounts that cluster
 in several places are represented) and the legit side comes from the card's own *earlier*
-events (its share of this category, a log-normal of its amounts there) with the population's
-legit hours per category; a card with fewer than two earlier events in the category uses the
-population's legit amounts there. Summed over a card's earlier events (see
-:mod:`fraudpipe.engine.features`), this is the evidence that an episode is under way; for the
-event itself, how much it looks like fraud *for this card*. No identity enters the profile:
+events (its share of this category, a log-normal of its amounts there mixed with a little of
+the population's legit amounts) with the population's legit hours per category; a card with
+fewer than two earlier events in the category uses the population's legit amounts there.
+Summed over a card's earlier events (see :mod:`fraudpipe.engine.features`), this is the
+evidence that an episode is under way; for the event itself, how much it looks like fraud
+*for this card*. No identity enters the profile:
 it is keyed by category, hour and amount only.
 """
 
@@ -34,6 +35,11 @@ BIN_WIDTH, AMOUNT_BINS = 0.1, 160
 KERNEL_SD, FLAT_SHARE = 0.3, 0.02
 #: The llr is clipped to this range (a single event never says more than this).
 LLR_LIMIT = 30.0
+#: Share of the population's legit amounts mixed into a card's own log-normal: a card's
+#: earlier amounts describe its habits but not every purchase it may make (a log-normal fitted
+#: to them is too sure of itself far from its mean). 10% raised the held-out PR-AUC by
+#: 0.001-0.004 on three generated data sets over two seeds.
+POPULATION_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -67,17 +73,25 @@ class FraudProfile:
 
         ``log_amount`` is ln(cents) times ``unit``; ``z`` and ``sd`` (in the same units) are the
         amount's z-score and the spread of the card's earlier log amounts in the event's
-        category, used where ``cat_n`` >= 2 (elsewhere the population's legit amounts are).
+        category, used where ``cat_n`` >= 2 with :data:`POPULATION_SHARE` of the population's
+        legit amounts (elsewhere the population's alone).
         """
         known = category >= 0
         cat = np.where(known, category, 0)
         cell = cat * AMOUNT_BINS + amount_bin(log_amount / (unit * BIN_WIDTH))
-        # log density of a log-normal in ln(cents): -z^2/2 - ln(sd) - ln(2 pi)/2
-        own = -0.5 * z * z - np.log(sd / unit) - 0.5 * np.log(2 * np.pi)
-        legit_amount = np.where(cat_n >= 2, own, self.legit_amount.ravel()[cell])
+        # log density of a log-normal in ln(cents): -z^2/2 - ln(sd) - ln(2 pi)/2, mixed with
+        # the population's legit amounts
+        own = -0.5 * z * z - np.log(sd / unit) - _OWN_CONSTANT
+        population = self.legit_amount.ravel()[cell]
+        legit_amount = np.where(cat_n >= 2, np.logaddexp(own, population + _POPULATION_LOG),
+                                population)
         value = (self._category_hour[cat * 24 + hour] + self.fraud_amount.ravel()[cell]
                  - np.log(cat_share) - legit_amount)
         return np.where(known, np.clip(value, -LLR_LIMIT, LLR_LIMIT), 0.0)
+
+
+_OWN_CONSTANT = 0.5 * np.log(2 * np.pi) - np.log(1 - POPULATION_SHARE)
+_POPULATION_LOG = np.log(POPULATION_SHARE)
 
 
 def amount_bin(bins: np.ndarray) -> np.ndarray:

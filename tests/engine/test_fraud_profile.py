@@ -15,6 +15,7 @@ from fraudpipe.engine.features import FEATURES, build_features, history_features
 from fraudpipe.engine.profile import (
     AMOUNT_BINS,
     BIN_WIDTH,
+    POPULATION_SHARE,
     FraudProfile,
     amount_bin,
     fit_profile,
@@ -76,10 +77,12 @@ def test_llr_of_an_event_against_the_cards_own_spending() -> None:
     category = np.array([0, 0, 0, 0, 0, 1])
     f = history_features(np.zeros(6, dtype=np.int64), ts, cents, category=category, profile=p)
     # WHEN the 5th event ($20, category 0, 14:00) is scored: the card's log amounts in category
-    # 0 have mean ln(2000) and standard deviation ln(2)
+    # 0 have mean ln(2000) and standard deviation ln(2); the population's legit amounts (a flat
+    # log density of 0 here) are mixed in
     own = -np.log(np.log(2.0)) - 0.5 * np.log(2 * np.pi)  # z = 0
+    legit = np.log((1 - POPULATION_SHARE) * np.exp(own) + POPULATION_SHARE * np.exp(0.0))
     share = (4 + 0.5) / (4 + 0.5 * 2)
-    expected = np.log(0.2) + np.log(1 / 24) + 0.0 - np.log(share) - np.log(1 / 24) - own
+    expected = np.log(0.2) + np.log(1 / 24) + 0.0 - np.log(share) - np.log(1 / 24) - legit
     assert f["llr"][4] == pytest.approx(expected, abs=2e-3)  # log amounts kept as 1/1024ths
     # THEN the 6th event (a category the card never used, at a fraud hour) weighs for fraud:
     # the card has fewer than two events there, so the population's legit amounts stand in
