@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError, EtlError
-from fraudpipe.etl.late import assemble, plan_late
+from fraudpipe.etl.late import assemble, gather, plan_gather, plan_late
 from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order, raw_positions
 from fraudpipe.etl.picks import sample_picks
 from fraudpipe.etl.raw import RawRows, inspect_files, load_raw_rows, quote
@@ -36,7 +36,7 @@ from fraudpipe.etl.scan import filter_scan
 from fraudpipe.etl.sources import restore_source, split_source
 from fraudpipe.etl.stamps import TEXT_COLUMN, add_stamps, split_stamp
 from fraudpipe.etl.tally import tally
-from fraudpipe.etl.times import with_parsed_stamps
+from fraudpipe.etl.times import ISO, PARSED, with_parsed_stamps
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
@@ -240,8 +240,8 @@ def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw:
     query = split.sql if split else sql
     table = _materialise_sources(con, statement.name, query, raw)
     if split is not None:
-        text = _raw_text(raw, table)
-        full = add_stamps(con, statement.name, table, split, text)
+        text, parsed = _raw_text(raw, table)
+        full = add_stamps(con, statement.name, table, split, text, parsed)
         table = None if table is None else full
     if table is not None:
         ordered[statement.name] = table
@@ -261,12 +261,20 @@ def _materialise_sources(con: duckdb.DuckDBPyConnection, name: str, sql: str,
     return materialise_in_order(con, name, sql, raw.bases)
 
 
-def _raw_text(raw: RawRows, table: pa.Table | None) -> pa.ChunkedArray | None:
-    """The raw timestamp text of each row of ``table`` (rows with raw keys), else None."""
+def _raw_text(raw: RawRows, table: pa.Table | None
+              ) -> tuple[pa.ChunkedArray | None, tuple[pa.ChunkedArray, pa.ChunkedArray] | None]:
+    """The raw timestamp text of each row of ``table`` (rows with raw keys), else None; and
+    that text's read-time parse and ISO form (``fraudpipe.etl.times``) when they were made."""
     positions = None if table is None else raw_positions(table, raw.bases)
     if positions is None or TEXT_COLUMN not in raw.columns:
-        return None
-    return raw.values(TEXT_COLUMN, positions)
+        return None, None
+    how = plan_gather(positions)
+    parsed = None
+    if raw.parsed_stamps and {PARSED, ISO} <= set(raw.table.column_names):
+        # (NULL in the rows of a file read whole: the text check decides there)
+        parsed = (gather(raw.table.column(PARSED), positions, how),
+                  gather(raw.table.column(ISO), positions, how))
+    return raw.values(TEXT_COLUMN, positions, how), parsed
 
 
 def _check_cutoffs(con: duckdb.DuckDBPyConnection, test_file: str) -> None:

@@ -25,7 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["StampSplit", "add_stamps", "as_words", "fixed_records", "iso_stamps", "split_stamp"]
+__all__ = ["StampSplit", "add_stamps", "as_words", "fixed_records", "iso_stamps", "split_stamp",
+           "stamps_from_parsed"]
 
 TEXT_COLUMN = "trans_date_trans_time"
 _ITEM = re.compile(
@@ -61,14 +62,19 @@ def split_stamp(sql: str) -> StampSplit | None:
 
 
 def add_stamps(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table | None,
-               split: StampSplit, text: pa.ChunkedArray | None) -> pa.Table:
+               split: StampSplit, text: pa.ChunkedArray | None,
+               parsed: tuple[pa.ChunkedArray, pa.ChunkedArray] | None = None) -> pa.Table:
     """``table`` (registered as ``name``) with the stamp column appended and registered again.
 
-    ``text`` is the raw timestamp text of each row of ``table`` (None when unknown); without
-    it, or when a row does not check, DuckDB computes the column over the registered rows.
+    ``text`` is the raw timestamp text of each row of ``table`` (None when unknown);
+    ``parsed`` the read-time parse of that text and its ISO form (``fraudpipe.etl.times``),
+    when known. Without them, or when a row does not check, DuckDB computes the column over
+    the registered rows.
     """
     stamps = None
-    if table is not None and text is not None:
+    if table is not None and parsed is not None:
+        stamps = stamps_from_parsed(table.column("event_ts"), *parsed)
+    if stamps is None and table is not None and text is not None:
         stamps = iso_stamps(text, table.column("event_ts"))
     if stamps is None or table is None:
         result = con.sql(f"SELECT *, {split.expression} AS {split.name} FROM {name}")
@@ -77,6 +83,32 @@ def add_stamps(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table | None
         full = table.append_column(split.name, stamps)
     con.register(name, full)
     return full
+
+
+def stamps_from_parsed(event_ts: pa.ChunkedArray, parsed: pa.ChunkedArray,
+                       iso: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """The stamps as the read-time ISO texts ``iso`` when every ``event_ts`` is the read-time
+    parse ``parsed`` of its row's raw text (or both are NULL: then ``'Z'``, as ``concat``
+    skips a NULL); else None.
+
+    Why this suffices: ``fraudpipe.etl.times`` parses only canonical ``YYYY-MM-DD HH:MM:SS``
+    texts, which are exactly how DuckDB prints the timestamp they hold, so for those rows
+    the statement's expression gives the text with ``T`` and ``Z``, i.e. ``iso``. Comparing
+    two timestamp columns costs a fraction of checking the text, and the ISO texts were
+    built by the reader threads, so nothing is copied here.
+    """
+    stamp = pa.timestamp("us")
+    if (event_ts.type != stamp or parsed.type != stamp or iso.type != pa.string()
+            or not len(event_ts) == len(parsed) == len(iso)):
+        return None
+    known = pc.is_valid(parsed).to_numpy(zero_copy_only=False)
+    if not (known == pc.is_valid(iso).to_numpy(zero_copy_only=False)).all():
+        return None
+    if not (known == pc.is_valid(event_ts).to_numpy(zero_copy_only=False)).all():
+        return None  # a row the SQL parsed and the reader did not (or the other way round)
+    if not pc.all(pc.equal(event_ts, parsed), skip_nulls=True, min_count=0).as_py():
+        return None
+    return iso if known.all() else pc.fill_null(iso, "Z")
 
 
 def iso_stamps(text: pa.ChunkedArray, event_ts: pa.ChunkedArray) -> pa.Array | None:

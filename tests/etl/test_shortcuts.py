@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import fraudpipe.etl.runner as runner
+import fraudpipe.etl.stamps as stamps
 from tests.etl.helpers import OUTPUTS, make_raw, read, run, set_field
 
 SHORTCUTS = {  # name -> the result that means "not applied"
@@ -40,6 +41,15 @@ def _spy(monkeypatch: pytest.MonkeyPatch, applied: list[str]) -> None:
         return result
 
     monkeypatch.setattr(runner, "drop_satisfied_order", order_spy)
+    from_parsed = stamps.stamps_from_parsed
+
+    def parsed_spy(*args: Any) -> Any:
+        result = from_parsed(*args)
+        if result is not None:
+            applied.append("stamps_from_parsed")
+        return result
+
+    monkeypatch.setattr(stamps, "stamps_from_parsed", parsed_spy)
 
 
 def _temp_table(con: Any, name: str, sql: str, bases: Any) -> None:
@@ -61,7 +71,8 @@ def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
     with monkeypatch.context() as patch:
         _spy(patch, applied)
         fast_summary, fast = run(raw, tmp_path / "fast")
-    assert sorted(set(applied)) == sorted([*SHORTCUTS, "drop_satisfied_order"])
+    assert sorted(set(applied)) == sorted([*SHORTCUTS, "drop_satisfied_order",
+                                           "stamps_from_parsed"])
     # WHEN the same statements run with none of the shortcuts
     monkeypatch.setattr(runner, "filter_scan", lambda sql, tables: None)
     monkeypatch.setattr(runner, "sample_picks", lambda sql, tables: None)
@@ -79,3 +90,27 @@ def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
     assert len(read(fast["quarantine"])) == 4
     for key in ("counts", "output_rows", "quarantine_reasons", "cutoffs"):
         assert fast_summary[key] == plain_summary[key]
+
+
+def test_clean_files_are_the_same_with_and_without_shortcuts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN clean files (every timestamp canonical: the stamps come from the reader threads)
+    raw = tmp_path / "raw"
+    make_raw(raw, customers=4, seed=9)
+    applied: list[str] = []
+    with monkeypatch.context() as patch:
+        _spy(patch, applied)
+        _, fast = run(raw, tmp_path / "fast")
+    assert "stamps_from_parsed" in applied and "with_parsed_stamps" in applied
+    # WHEN run with none of them THEN the files are the same
+    for name, plain in (("filter_scan", None), ("sample_picks", None), ("tally", None)):
+        monkeypatch.setattr(runner, name, lambda *args, _plain=plain: _plain)
+    monkeypatch.setattr(runner, "split_stamp", lambda sql: None)
+    monkeypatch.setattr(runner, "split_source", lambda sql, names: None)
+    monkeypatch.setattr(runner, "with_parsed_stamps", lambda sql: None)
+    monkeypatch.setattr(runner, "drop_satisfied_order", lambda sql, ordered: sql)
+    monkeypatch.setattr(runner, "materialise_repeated", lambda con, name, sql: False)
+    monkeypatch.setattr(runner, "materialise_in_order", _temp_table)
+    _, plain = run(raw, tmp_path / "plain")
+    for name in OUTPUTS:
+        assert fast[name].read_bytes() == plain[name].read_bytes(), name

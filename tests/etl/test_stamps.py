@@ -8,7 +8,8 @@ import pyarrow as pa
 import pytest
 
 from fraudpipe.etl.sources import restore_source, split_source
-from fraudpipe.etl.stamps import add_stamps, iso_stamps, split_stamp
+from fraudpipe.etl.stamps import add_stamps, iso_stamps, split_stamp, stamps_from_parsed
+from fraudpipe.etl.times import add_parsed_stamps
 from glue.etl_job import load_statements
 
 ROUTED = next(s.sql for s in load_statements() if s.name == "routed")
@@ -83,3 +84,30 @@ def test_source_file_rebuilt_only_when_every_name_checks() -> None:
     assert restore_source(table.set_column(1, "__source_same", pa.array([True, None, True])),
                           split) is None
     assert split_source("SELECT k.a, k.source_file FROM t AS k", {0: "a.csv"}) is None
+
+
+def _read_time(texts: list[str | None]) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    table = add_parsed_stamps(pa.table({"trans_date_trans_time": pa.array(texts, pa.string())}))
+    return table.column("__event_ts"), table.column("__iso")
+
+
+def test_stamps_from_the_read_time_parse_equal_duckdb() -> None:
+    # GIVEN canonical texts and texts nobody can parse (NULL in both event_ts and the parse)
+    texts = ["2019-01-01 00:00:18", None, "yesterday", "1969-12-31 23:59:59",
+             "0001-01-01 00:00:00"]
+    table, expected = _duckdb_stamps(texts)
+    # WHEN built from the reader's parse THEN they are DuckDB's stamps
+    stamps = stamps_from_parsed(table.column("event_ts"), *_read_time(texts))
+    assert stamps is not None and stamps.to_pylist() == expected
+
+
+def test_stamps_from_the_read_time_parse_decline_a_row_only_the_sql_parsed() -> None:
+    # GIVEN a text DuckDB parses but the reader leaves alone (a 'T', a fraction)
+    for odd in ("2019-01-01T00:00:18", "2019-01-01 00:00:18.5"):
+        texts = ["2019-01-01 00:00:18", odd]
+        table, _ = _duckdb_stamps(texts)
+        assert stamps_from_parsed(table.column("event_ts"), *_read_time(texts)) is None
+    # and a timestamp that is not the parse of its text
+    table, _ = _duckdb_stamps(["2019-01-01 00:00:18"])
+    assert stamps_from_parsed(table.column("event_ts"),
+                              *_read_time(["2019-01-01 00:00:19"])) is None
