@@ -4,14 +4,17 @@ only, exact window sums, and the same values from a snapshot as from the whole s
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from fraudpipe.engine.artifact import METADATA_FILE
 from fraudpipe.engine.batch_rows import base_from_snapshot
+from fraudpipe.engine.dataset import parse_events, read_csv_strings
 from fraudpipe.engine.entities import Snapshot
-from fraudpipe.engine.features import FEATURES, build_features, history_features
+from fraudpipe.engine.features import FEATURES, build_features, history_features, to_cents
 from fraudpipe.engine.profile import (
     AMOUNT_BINS,
     BIN_WIDTH,
@@ -21,6 +24,7 @@ from fraudpipe.engine.profile import (
     fit_profile,
     profile_of,
 )
+from fraudpipe.engine.training import train_model
 
 T0 = int(pd.Timestamp("2020-06-01T00:00:00Z").timestamp())
 LLR_WINDOWS = {"llr_1h": 3_600, "llr_6h": 21_600, "llr_24h": 86_400, "llr_3d": 259_200}
@@ -167,3 +171,28 @@ def test_build_features_reads_the_profile_of_the_metadata() -> None:
     column = FEATURES.index("llr")
     assert np.isfinite(from_dict[:, column]).all()
     assert np.isnan(build_features(*args)[:, column]).all()
+
+
+def test_training_fits_the_profile_on_the_training_slice_only(
+    tiny_training_file: Path, tmp_path: Path
+) -> None:
+    # GIVEN a trained version of the tiny training file
+    train_model(tiny_training_file, tmp_path)
+    metadata = json.loads((tmp_path / METADATA_FILE).read_text())
+    vocabulary = metadata["vocabularies"]["category"]
+    saved = FraudProfile.from_dict(metadata["fraud_profile"])
+    # THEN the saved profile is the one of the first 85% of events (by time), never of the
+    # validation slice, with one row per category of the vocabulary
+    frame = read_csv_strings(tiny_training_file)
+    events = parse_events(frame, "tiny", require_label=True, strict=True)
+    order = np.argsort(events.ts, kind="stable")
+    cut = metadata["rows"]["training"]
+    rows = order[:cut]
+    codes = pd.Categorical(frame["category"].str.strip().to_numpy()[rows],
+                           categories=vocabulary).codes.astype(np.int64)
+    assert events.label is not None
+    expected = fit_profile(codes, events.ts[rows], to_cents(events.amt[rows]),
+                           events.label[rows], len(vocabulary))
+    assert saved.fraud_amount.shape == (len(vocabulary), AMOUNT_BINS)
+    for name, values in expected.to_dict().items():
+        np.testing.assert_allclose(metadata["fraud_profile"][name], values, err_msg=name)
