@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudpipe.etl.late import gather
+
 __all__ = ["sample_picks"]
 
 _PART = re.compile(
@@ -60,7 +62,9 @@ def sample_picks(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
         rows = _top(table, part, np.flatnonzero(on_both))
         if rows is None:
             return None
-        chosen.append(table.select(columns).take(pa.array(rows, pa.int64())))
+        # a few rows: sliced from their chunks (a take over a column of hundreds of chunks
+        # would first concatenate it)
+        chosen.append(pa.table([gather(table.column(c), rows) for c in columns], names=columns))
     return pa.concat_tables(chosen).combine_chunks()
 
 

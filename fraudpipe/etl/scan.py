@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from fraudpipe.etl.order import base_lookup, known_orders
 
-__all__ = ["filter_scan"]
+__all__ = ["constant_strings", "filter_scan"]
 
 _QUERY = re.compile(
     r"^\s*SELECT\s+(?P<items>.+?)\s+FROM\s+(?P<table>\w+)\s+AS\s+(?P<alias>\w+)\s+"
@@ -76,7 +76,7 @@ def _evaluate(item: str, alias: str, table: pa.Table, chosen: pa.ChunkedArray
         return column["label"], table.column(column["column"]).filter(chosen)
     literal = _LITERAL.match(item)
     if literal:
-        return literal["label"], _constant(literal["text"], _count(chosen))
+        return literal["label"], constant_strings(literal["text"], _count(chosen))
     position = _POSITION.match(item)
     if position and position["alias"] == alias:
         pairs = re.findall(r"WHEN\s+(\d+)\s+THEN\s+(\d+)", position["cases"], re.IGNORECASE)
@@ -90,7 +90,7 @@ def _count(chosen: pa.ChunkedArray) -> int:
     return int(pc.sum(chosen).as_py() or 0)
 
 
-def _constant(text: str, n: int) -> pa.Array:
+def constant_strings(text: str, n: int) -> pa.Array:
     """``n`` copies of ``text`` as one string array, built from its buffers (no Python loop)."""
     data = text.encode("utf-8")
     offsets = np.arange(n + 1, dtype=np.int32) * len(data)

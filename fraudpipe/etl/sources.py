@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudpipe.etl.order import known_orders
+from fraudpipe.etl.scan import constant_strings
 from glue.etl_job import string_literal
 
 __all__ = ["SAME", "SourceSplit", "restore_source", "split_source"]
@@ -73,6 +75,20 @@ def restore_source(table: pa.Table, split: SourceSplit) -> pa.Table | None:
     if len(order) and (order.min() < 0 or order.max() > known[-1]
                        or not known_orders(split.names)[order].all()):
         return None
-    lookup = pa.array([split.names.get(i, "") for i in range(known[-1] + 1)], pa.string())
-    column = lookup.take(pa.array(order))
-    return table.set_column(table.column_names.index(SAME), "source_file", column)
+    return table.set_column(table.column_names.index(SAME), "source_file",
+                            _names(order, split.names))
+
+
+def _names(order: np.ndarray, names: dict[int, str]) -> pa.ChunkedArray:
+    """The name of each row's file order. Rows in raw-row order are one run per file: each
+    run is built as one string repeated (no per-row lookup)."""
+    if not len(order):
+        return pa.chunked_array([], pa.string())
+    cuts = np.flatnonzero(order[1:] != order[:-1]) + 1
+    widest = max(len(name.encode("utf-8")) for name in names.values())
+    if len(cuts) < 64 and len(order) * widest < 2**31:  # (what one string array holds)
+        bounds = [0, *cuts.tolist(), len(order)]
+        return pa.chunked_array([constant_strings(names[int(order[a])], b - a)
+                                 for a, b in pairwise(bounds)], pa.string())
+    lookup = pa.array([names.get(i, "") for i in range(max(names) + 1)], pa.string())
+    return pa.chunked_array([lookup.take(pa.array(order))])

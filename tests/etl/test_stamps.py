@@ -86,6 +86,18 @@ def test_source_file_rebuilt_only_when_every_name_checks() -> None:
     assert split_source("SELECT k.a, k.source_file FROM t AS k", {0: "a.csv"}) is None
 
 
+@pytest.mark.parametrize("orders", [[], [1], [0, 1, 1, 0, 1], list(range(2)) * 40])
+def test_source_file_names_in_any_order(orders: list[int]) -> None:
+    # runs of one file (one repeated string each) or rows of many runs (a lookup per row)
+    split = split_source(split_stamp(ROUTED).sql, {0: "a.csv", 1: "b.csv"})
+    assert split is not None
+    table = pa.table({"file_order": pa.array(orders, pa.int32()),
+                      "__source_same": pa.array([True] * len(orders), pa.bool_())})
+    restored = restore_source(table, split)
+    assert restored is not None and restored.schema.field("source_file").type == pa.string()
+    assert restored.column("source_file").to_pylist() == [["a.csv", "b.csv"][o] for o in orders]
+
+
 def _read_time(texts: list[str | None]) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
     table = add_parsed_stamps(pa.table({"trans_date_trans_time": pa.array(texts, pa.string())}))
     return table.column("__event_ts"), table.column("__iso")
