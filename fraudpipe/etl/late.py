@@ -16,8 +16,10 @@ from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["Gathering", "LatePlan", "RawValues", "assemble", "gather", "plan_gather", "plan_late"]
+__all__ = ["Gathering", "LatePlan", "RawValues", "assemble", "gather", "plan_gather", "plan_late",
+           "rows_where"]
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)'
 _RAW = re.compile(rf"^r\.({_IDENT})(?:\s+AS\s+({_IDENT}))?$", re.IGNORECASE | re.DOTALL)
@@ -128,6 +130,12 @@ def plan_late(sql: str, bases: dict[int, int] | None = None) -> LatePlan | None:
         rest, position = shortcut
     narrow.append(f'{position} AS "{POSITION}"')
     return LatePlan("SELECT " + ", ".join(narrow) + " " + rest, names, sources)
+
+
+def rows_where(column: pa.ChunkedArray, value: str) -> np.ndarray:
+    """Positions where ``column = value`` (NULL is not equal), as SQL's WHERE chooses them."""
+    equal = pc.fill_null(pc.equal(column, value), False)
+    return np.flatnonzero(equal.to_numpy(zero_copy_only=False))
 
 
 @dataclass(frozen=True)

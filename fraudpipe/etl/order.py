@@ -19,7 +19,8 @@ import re
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from fraudpipe.etl.late import gather, rows_where
 
 __all__ = ["base_lookup", "drop_satisfied_order", "in_position_order", "known_orders",
            "materialise_in_order", "raw_positions"]
@@ -122,8 +123,7 @@ def drop_satisfied_order(sql: str, ordered: dict[str, pa.Table]) -> str:
 
 def _in_time_order(table: pa.Table, route: str) -> bool:
     """Are the ``event_ts`` of the rows on ``route`` non-null and non-decreasing?"""
-    chosen = pc.equal(table.column("route"), route)
-    stamps = table.column("event_ts").filter(pc.fill_null(chosen, False))
+    stamps = gather(table.column("event_ts"), rows_where(table.column("route"), route))
     if stamps.null_count:
         return False
     values = stamps.cast(pa.int64()).to_numpy() if len(stamps) else np.zeros(0, np.int64)

@@ -16,8 +16,8 @@ import re
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from fraudpipe.etl.late import Gathering, gather, plan_gather, rows_where
 from fraudpipe.etl.order import base_lookup, known_orders
 
 __all__ = ["constant_strings", "filter_scan"]
@@ -41,10 +41,11 @@ def filter_scan(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
     table, alias = tables[query["table"]], query["alias"]
     if "route" not in table.column_names:
         return None
-    chosen = pc.equal(table.column("route"), query["route"])  # NULL route: not chosen
+    rows = rows_where(table.column("route"), query["route"])  # NULL route: not chosen
+    how = plan_gather(rows)  # a time-ordered table's chosen rows: a few runs, sliced
     names, columns = [], []
     for item in _split(query["items"]):
-        column = _evaluate(item, alias, table, chosen)
+        column = _evaluate(item, alias, table, rows, how)
         if column is None:
             return None
         names.append(column[0])
@@ -69,25 +70,21 @@ def _split(items: str) -> list[str]:
     return parts
 
 
-def _evaluate(item: str, alias: str, table: pa.Table, chosen: pa.ChunkedArray
+def _evaluate(item: str, alias: str, table: pa.Table, rows: np.ndarray, how: Gathering
               ) -> tuple[str, pa.ChunkedArray | pa.Array] | None:
     column = _COLUMN.match(item)
     if column and column["alias"] == alias and column["column"] in table.column_names:
-        return column["label"], table.column(column["column"]).filter(chosen)
+        return column["label"], gather(table.column(column["column"]), rows, how)
     literal = _LITERAL.match(item)
     if literal:
-        return literal["label"], constant_strings(literal["text"], _count(chosen))
+        return literal["label"], constant_strings(literal["text"], len(rows))
     position = _POSITION.match(item)
     if position and position["alias"] == alias:
         pairs = re.findall(r"WHEN\s+(\d+)\s+THEN\s+(\d+)", position["cases"], re.IGNORECASE)
-        values = _positions(table, chosen, dict(
+        values = _positions(table, rows, how, dict(
             (int(order), int(base)) for order, base in reversed(pairs)))
         return None if values is None else (position["label"], values)
     return None
-
-
-def _count(chosen: pa.ChunkedArray) -> int:
-    return int(pc.sum(chosen).as_py() or 0)
 
 
 def constant_strings(text: str, n: int) -> pa.Array:
@@ -98,13 +95,14 @@ def constant_strings(text: str, n: int) -> pa.Array:
                                                   pa.py_buffer(data * n)])
 
 
-def _positions(table: pa.Table, chosen: pa.ChunkedArray, bases: dict[int, int]
+def _positions(table: pa.Table, rows: np.ndarray, how: Gathering, bases: dict[int, int]
                ) -> pa.Array | None:
     """``CASE file_order WHEN o THEN base ... END + row_number - 1`` for the chosen rows."""
-    picked = [table.column(name).filter(chosen) for name in ("file_order", "row_number")]
+    picked = [gather(table.column(name), rows, how) for name in ("file_order", "row_number")]
     if any(column.null_count for column in picked):
         return None
-    orders, numbers = (column.to_numpy().astype(np.int64, copy=False) for column in picked)
+    orders, numbers = (column.to_numpy().astype(np.int64, copy=False) if len(rows)
+                       else np.zeros(0, np.int64) for column in picked)
     inside = (orders >= 0) & (orders < max(bases, default=0) + 1)
     known = inside & known_orders(bases)[np.where(inside, orders, 0)]
     values = base_lookup(bases)[np.where(known, orders, 0)] + numbers - 1
