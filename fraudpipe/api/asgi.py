@@ -53,6 +53,9 @@ def warm_up(app: FastAPI) -> FastAPI:
         load = getattr(predictor.engine, "load_detector", None)
         if load is not None:
             load(predictor.detector_id)
+        serve = getattr(predictor.engine, "serve_realtime", None)
+        if serve is not None:  # the card histories' WAL copied off the request path
+            serve()
     except Exception as exc:  # a warm-up failure must not stop the server
         log.info("warm-up skipped: %s", exc)
     # Everything loaded so far (framework, engine, model) lives as long as the process: move it

@@ -390,6 +390,13 @@ class BuiltinEngine:
             self._store = EntityStore(self.registry.entity_store_path)
         return self._store
 
+    def serve_realtime(self) -> None:
+        """Prepare this engine for a long-running realtime server: the entity store opened
+        and checkpointing its WAL in the background (see
+        :meth:`EntityStore.checkpoint_in_background`)."""
+        with self._realtime:
+            self._entity_store().checkpoint_in_background()
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

@@ -107,3 +107,54 @@ def test_rows_of_the_older_layout_are_moved(tmp_path):
 def test_integers_beyond_64_bits_come_back_exactly():
     state = CardState(older_sumsq=10**22 + 1)  # sums of squared cents of huge amounts
     assert decode_state(encode_state(state)).older_sumsq == 10**22 + 1
+
+
+def test_background_checkpoints_keep_the_wal_bounded_and_lose_nothing(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(EntityStore, "CHECKPOINT_INTERVAL", 0.02)
+    path = tmp_path / "store.sqlite"
+    store = EntityStore(path)
+    # GIVEN a store checkpointing in the background (as `fraudpipe serve` runs it)
+    store.checkpoint_in_background()
+    assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    assert any(t.name == "entity-store-checkpoint" for t in threading.enumerate())
+    versions: dict[str, int] = {}
+    sizes = []
+    # WHEN single-card commits keep coming (never a pause for a checkpoint to catch up)
+    for _ in range(6):
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:
+            key = f"card{len(versions) % 50}{sum(versions.values()) % 7}"
+            assert store.write(key, _state(), versions.get(key, 0))
+            versions[key] = versions.get(key, 0) + 1
+            time.sleep(0.0005)
+        sizes.append((tmp_path / "store.sqlite-wal").stat().st_size)
+    # THEN the WAL starts again from its beginning instead of holding every commit (each
+    # commit appends at least one 4 KiB page; without the restarts it held them all)
+    commits = sum(versions.values())
+    assert sizes[-1] < commits * 4096 / 4, (sizes, commits)
+    # AND every card's last write is there for another process's connection
+    other = EntityStore(path)
+    for key, version in versions.items():
+        found = other.read(key)
+        assert found is not None and found.version == version
+    other.close()
+    store.close()
+    assert not any(t.name == "entity-store-checkpoint" for t in threading.enumerate())
+
+
+def test_a_served_engine_checkpoints_its_store_in_the_background(trained_ws, monkeypatch):
+    import gc
+
+    from fraudpipe.api.asgi import warm_up
+    from fraudpipe.server import create_app
+
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # keep the test process as it was
+    app = warm_up(create_app(trained_ws))
+    engine = app.state.predictor.engine
+    try:
+        assert engine._store is not None and engine._store._checkpointer.is_alive()
+    finally:
+        engine.close()
