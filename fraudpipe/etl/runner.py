@@ -37,6 +37,7 @@ from fraudpipe.etl.sources import restore_source, split_source
 from fraudpipe.etl.stamps import TEXT_COLUMN, add_stamps, split_stamp
 from fraudpipe.etl.tally import tally
 from fraudpipe.etl.times import ISO, PARSED, with_parsed_stamps
+from fraudpipe.etl.trims import without_trims
 from fraudpipe.jobs import ProgressFn
 from fraudpipe.workspace import atomic_write_json
 from glue.etl_job import (
@@ -192,6 +193,7 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
             sql = render(statement.sql, values)
             if raw.parsed_stamps:  # timestamps parsed at read time, DuckDB casts the rest
                 sql = with_parsed_stamps(sql) or sql
+            sql = without_trims(sql, raw.table) or sql  # no trim of values with nothing to trim
             if statement.name in outputs:
                 name = outputs[statement.name]
                 say(f"writing {name}")

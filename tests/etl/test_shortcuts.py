@@ -1,6 +1,6 @@
 """The runner's shortcuts (Arrow filter, dropped ORDER BY, sorted repeats, batch picks drawn
 in numpy, EVENT_TIMESTAMP from the raw text, source_file from file_order, counts over runs,
-timestamps parsed at read time) change no byte."""
+timestamps parsed at read time, no trim of values with nothing to trim) change no byte."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.etl.helpers import OUTPUTS, make_raw, read, run, set_field
 SHORTCUTS = {  # name -> the result that means "not applied"
     "filter_scan": None, "materialise_repeated": False, "materialise_in_order": None,
     "sample_picks": None, "split_stamp": None, "split_source": None, "restore_source": None,
-    "tally": None, "with_parsed_stamps": None,
+    "tally": None, "with_parsed_stamps": None, "without_trims": None,
 }
 
 
@@ -78,6 +78,7 @@ def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
     monkeypatch.setattr(runner, "sample_picks", lambda sql, tables: None)
     monkeypatch.setattr(runner, "tally", lambda sql, tables: None)
     monkeypatch.setattr(runner, "with_parsed_stamps", lambda sql: None)
+    monkeypatch.setattr(runner, "without_trims", lambda sql, table: None)
     monkeypatch.setattr(runner, "split_stamp", lambda sql: None)
     monkeypatch.setattr(runner, "split_source", lambda sql, names: None)
     monkeypatch.setattr(runner, "drop_satisfied_order", lambda sql, ordered: sql)
@@ -108,6 +109,7 @@ def test_clean_files_are_the_same_with_and_without_shortcuts(
     monkeypatch.setattr(runner, "split_stamp", lambda sql: None)
     monkeypatch.setattr(runner, "split_source", lambda sql, names: None)
     monkeypatch.setattr(runner, "with_parsed_stamps", lambda sql: None)
+    monkeypatch.setattr(runner, "without_trims", lambda sql, table: None)
     monkeypatch.setattr(runner, "drop_satisfied_order", lambda sql, ordered: sql)
     monkeypatch.setattr(runner, "materialise_repeated", lambda con, name, sql: False)
     monkeypatch.setattr(runner, "materialise_in_order", _temp_table)
