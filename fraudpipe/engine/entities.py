@@ -474,11 +474,22 @@ class EntityStore:
         os.close(self._lock_fd)
 
 
+#: WAL frames after which the background checkpointer restarts the WAL (SQLite's default
+#: automatic checkpoint threshold, in pages).
+RESTART_FRAMES = 1000
+
+
 def _checkpoint(db: sqlite3.Connection, lock: int) -> None:
     """One background checkpoint (see :meth:`EntityStore.checkpoint_in_background`); a busy
-    database leaves the rest to the next one."""
+    database leaves the rest to the next one.
+
+    The RESTART (which syncs the WAL and the database file while writers wait) runs only once
+    the WAL holds :data:`RESTART_FRAMES` frames, as often as SQLite's own checkpoint ran, but
+    with the bulk of the copying already done by the PASSIVE ones."""
     try:
-        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames < RESTART_FRAMES:
+            return
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()

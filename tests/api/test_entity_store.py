@@ -113,7 +113,10 @@ def test_background_checkpoints_keep_the_wal_bounded_and_lose_nothing(tmp_path, 
     import threading
     import time
 
+    from fraudpipe.engine import entities
+
     monkeypatch.setattr(EntityStore, "CHECKPOINT_INTERVAL", 0.02)
+    monkeypatch.setattr(entities, "RESTART_FRAMES", 50)
     path = tmp_path / "store.sqlite"
     store = EntityStore(path)
     # GIVEN a store checkpointing in the background (as `fraudpipe serve` runs it)
