@@ -1,15 +1,16 @@
 """Run glue/etl.sql on DuckDB: the local twin of the Glue Spark job.
 
-Why this split of work: pyarrow reads the CSVs (``raw``), DuckDB runs the same SQL as Spark
-over those Arrow tables in place, and for each output DuckDB only chooses and orders rows
+Why this split of work: pyarrow reads the CSVs (``raw``, in pieces on every core, which also
+parse the canonical timestamps: ``times``), DuckDB runs the same SQL as Spark over those
+Arrow tables in place, and for each output DuckDB only chooses and orders rows
 while Arrow gathers the pass-through values and pyarrow writes the file (``late``), in
 background threads so writing overlaps the next statements. Materialised relations stay in
 Arrow, in raw-row order where they carry the row keys (``order``), so an ORDER BY the rows
 already satisfy is dropped and a plain filter runs in Arrow (``scan``); repeated hash keys
 are found by sorting (``repeats``), counts per file over runs of equal values (``tally``).
-Each shortcut checks its shape and otherwise leaves the statement to DuckDB as written.
-Each stage's wall and CPU seconds are returned for the
-benchmark. :func:`run_etl` is a ``fraudpipe.jobs`` target:
+A ``trim`` of values with nothing to trim is dropped (``trims``). Each shortcut checks its
+shape and otherwise leaves the statement to DuckDB as written. Each stage's wall and CPU
+seconds are returned for the benchmark. :func:`run_etl` is a ``fraudpipe.jobs`` target:
 ``run_etl(params, progress) -> summary``.
 """
 
