@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from fraudpipe.engine.compiled import CompiledPredictor, compiled_predictor
 from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES
 from fraudpipe.engine.entities import CardState, Snapshot
 from fraudpipe.engine.features import FEATURES, CardBase, build_features
+from fraudpipe.engine.profile import FraudProfile, profile_of
 from fraudpipe.engine.single_row import RowPredictor, single_row_predictor
 from fraudpipe.errors import ResourceNotFoundError
 from fraudpipe.workspace import read_json
@@ -59,6 +61,12 @@ class ModelArtifact:
     def vocabularies(self) -> dict[str, list[str]]:
         return self.metadata["vocabularies"]
 
+    @cached_property
+    def profile(self) -> FraudProfile | None:
+        """The version's fraud profile, converted from its metadata once (realtime scoring
+        builds features for every event)."""
+        return profile_of(self.metadata.get("fraud_profile"))
+
     def impute(self, numeric: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Missing numbers get the training median, as AFD imputes numeric variables."""
         return {
@@ -79,7 +87,7 @@ class ModelArtifact:
         return build_features(
             card, ts, numeric if imputed else self.impute(numeric), categorical,
             self.vocabularies, base,
-            self.metadata.get("category_amounts"), self.metadata.get("fraud_profile"),
+            self.metadata.get("category_amounts"), self.profile,
         )
 
     def state_matrix(

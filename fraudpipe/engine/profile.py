@@ -138,19 +138,8 @@ def fit_profile(category: np.ndarray, ts: np.ndarray, cents: np.ndarray, labels:
     )
 
 
-_LOADED: dict[int, tuple[dict[str, Any], FraudProfile]] = {}
-
-
 def profile_of(data: FraudProfile | dict[str, Any] | None) -> FraudProfile | None:
-    """The profile of a model version's metadata entry, converted once per loaded dict (the
-    realtime path calls this for every event)."""
+    """The profile itself, or the one a model version's metadata entry describes."""
     if data is None or isinstance(data, FraudProfile):
         return data
-    cached = _LOADED.get(id(data))
-    if cached is not None and cached[0] is data:
-        return cached[1]
-    profile = FraudProfile.from_dict(data)
-    if len(_LOADED) > 64:
-        _LOADED.clear()
-    _LOADED[id(data)] = (data, profile)
-    return profile
+    return FraudProfile.from_dict(data)

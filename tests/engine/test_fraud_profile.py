@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraudpipe.engine.artifact import METADATA_FILE
+from fraudpipe.engine.artifact import METADATA_FILE, ModelArtifact
 from fraudpipe.engine.batch_rows import base_from_snapshot
 from fraudpipe.engine.dataset import parse_events, read_csv_strings
 from fraudpipe.engine.entities import Snapshot
@@ -67,7 +67,10 @@ def test_profile_round_trips_through_json() -> None:
     data = json.loads(json.dumps(p.to_dict()))
     back = FraudProfile.from_dict(data)
     np.testing.assert_array_equal(back.fraud_amount, np.round(p.fraud_amount, 6))
-    assert profile_of(data) is profile_of(data)  # converted once per loaded metadata
+    np.testing.assert_array_equal(profile_of(data).fraud_hour, back.fraud_hour)
+    artifact = ModelArtifact(Path("unused"), None, {"fraud_profile": data},  # type: ignore[arg-type]
+                             None, None)  # type: ignore[arg-type]
+    assert artifact.profile is artifact.profile  # converted once per loaded version
 
 
 def test_llr_of_an_event_against_the_cards_own_spending() -> None:
