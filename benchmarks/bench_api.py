@@ -2,7 +2,8 @@
 
 What it does:
 1. builds a workspace with a trained, ACTIVE detector (small generated data, the real engine);
-2. starts ``fraudpipe serve`` in a second process on 127.0.0.1 (API key on, as in real use);
+2. starts ``fraudpipe serve --workers N`` in a second process on 127.0.0.1 (API key on, as in
+   real use; N = one worker per core unless ``--workers`` says otherwise);
 3. drives ``GET /predict`` open-loop (requests are sent on a fixed schedule whether or not earlier
    ones have answered, so a slow server cannot slow the load down and hide its latency) at each
    rate for ``--seconds`` seconds, over a pool of keep-alive connections;
@@ -13,6 +14,7 @@ Latency is measured from the *scheduled* send time to the last byte of the respo
 
     .venv/bin/python benchmarks/bench_api.py                   # 200 and 500 req/s, 20 s each
     .venv/bin/python benchmarks/bench_api.py --rates 100 --seconds 5
+    .venv/bin/python benchmarks/bench_api.py --workers 1    # what one process holds
 """
 
 from __future__ import annotations
@@ -393,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", type=float, nargs="+", default=[200, 500])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--customers", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=1, help="serve --workers")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="serve --workers (default: one per core, as a server is run)")
     parser.add_argument("--workspace", type=Path, default=None,
                         help="reuse this trained workspace (made by an earlier run's "
                              "tests.api.trained.train_active_detector) instead of training")
@@ -422,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             results = [measured(pids, drive(port, key, feed.take(int(rate * args.seconds)),
                                             rate, args.seconds))
                        for rate in args.rates]  # fmt: skip
+            replayed_in_rates = feed.replayed
             # after the rates: a fast server's closed loop may use up the events the rates need
             floor["capacity_rps"] = run(capacity(port, key, feed))
             # the same schedule with requests refused before scoring: the HTTP stack alone
@@ -438,10 +442,11 @@ def main(argv: list[str] | None = None) -> int:
               f"server CPU {r['server_cpu_us_per_request']} µs/request")
     if feed.replayed:
         print(f"note: the run needed more events than the test file's {len(paths)}: "
-              f"{feed.replayed} pass(es) replayed events already scored")
+              f"{feed.replayed} pass(es) replayed events already scored, "
+              f"{replayed_in_rates} of them during the rates")
     code = revision()
     print(f"load average before / after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs; code {code}")
+          f"on {os.cpu_count()} CPUs; fraudpipe serve --workers {args.workers}; code {code}")
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     figures = {"benchmark": "bench_api", "revision": code, "endpoint": "GET /predict",
                "transport": "loopback",
@@ -450,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
                "load_average_before": load_before, "load_average_at_end": os.getloadavg(),
                "sequential": floor, "results": results,
                "events": len(paths), "event_passes_restarted": feed.replayed,
+               "event_passes_restarted_during_rates": replayed_in_rates,
                "reference_400_without_scoring": reference}  # fmt: skip
     OUTPUT.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"figures written to {OUTPUT.relative_to(ROOT)}")
