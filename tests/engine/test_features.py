@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from fraudpipe.engine.batch_rows import base_from_snapshot
 from fraudpipe.engine.entities import CardState, Snapshot
 from fraudpipe.engine.features import CardBase, history_features, time_features, to_cents
+from fraudpipe.engine.profile import fit_profile
 
 T0 = int(pd.Timestamp("2020-06-01T12:00:00Z").timestamp())
 
@@ -49,7 +51,11 @@ def test_older_history_comes_from_the_base_summary() -> None:
     assert f["count_24h"][0] == 0  # the base only summarises events outside every window
 
 
-def test_snapshot_plus_later_events_equals_the_whole_sequence() -> None:
+@pytest.mark.parametrize("with_profile", [False, True])
+def test_snapshot_plus_later_events_equals_the_whole_sequence(with_profile: bool) -> None:
+    # the batch/realtime condition: a card's later events scored from the snapshot's summary
+    # plus its recent events get exactly the values of the whole sequence (the llr and its
+    # window sums too, with a fraud profile)
     rng = np.random.default_rng(1)
     n = 400
     card = rng.integers(0, 5, n)
@@ -57,7 +63,9 @@ def test_snapshot_plus_later_events_equals_the_whole_sequence() -> None:
     cents = rng.integers(100, 50_000, n)
     names = np.array(["gas", "home", "travel"], dtype=object)[rng.integers(0, 3, n)]
     category = pd.Categorical(names, categories=["gas", "home", "travel"]).codes.astype(np.int64)
-    whole = history_features(card, ts, cents, category=category)
+    profile = (fit_profile(category, ts, cents, rng.random(n) < 0.1, k=3)
+               if with_profile else None)
+    whole = history_features(card, ts, cents, category=category, profile=profile)
     cut = 250
     keys = np.array([f"k{c}" for c in card], dtype=object)
     snap = Snapshot.from_events(keys[:cut], ts[:cut], cents[:cut], names[:cut])
@@ -70,7 +78,9 @@ def test_snapshot_plus_later_events_equals_the_whole_sequence() -> None:
     base = base_from_snapshot(snap, uniques, codes, all_names, all_ts)
     part = history_features(
         codes, all_ts, np.concatenate([ctx["cents"].to_numpy(), cents[cut:]]), base,
-        pd.Categorical(all_names, categories=["gas", "home", "travel"]).codes.astype(np.int64))
+        pd.Categorical(all_names, categories=["gas", "home", "travel"]).codes.astype(np.int64),
+        profile)
+    assert ("llr" in whole) and np.isfinite(whole["llr"]).all() == with_profile
     for name, values in whole.items():
         np.testing.assert_array_equal(part[name][len(ctx):], values[cut:], err_msg=name)
 

@@ -11,9 +11,7 @@ import pandas as pd
 import pytest
 
 from fraudpipe.engine.artifact import METADATA_FILE, ModelArtifact
-from fraudpipe.engine.batch_rows import base_from_snapshot
 from fraudpipe.engine.dataset import parse_events, read_csv_strings
-from fraudpipe.engine.entities import Snapshot
 from fraudpipe.engine.features import FEATURES, build_features, history_features, to_cents
 from fraudpipe.engine.profile import (
     AMOUNT_BINS,
@@ -128,34 +126,6 @@ def test_without_a_profile_llr_is_missing_and_windows_zero() -> None:
     f = history_features(np.zeros(3, dtype=np.int64), T0 + np.arange(3) * 60,
                          np.array([100, 200, 300]), category=np.zeros(3, dtype=np.int64))
     assert np.isnan(f["llr"]).all() and (f["llr_24h"] == 0).all()
-
-
-def test_llr_from_a_snapshot_equals_the_whole_sequence() -> None:
-    # the batch/realtime condition: a card's later events scored from the snapshot's summary
-    # plus its recent events get exactly the values of the whole sequence
-    rng = np.random.default_rng(7)
-    n = 600
-    card = rng.integers(0, 6, n)
-    ts = np.sort(T0 + rng.integers(0, 40 * 86400, n))
-    cents = rng.integers(100, 90_000, n)
-    vocabulary = ["gas", "home", "travel"]
-    names = np.array(vocabulary, dtype=object)[rng.integers(0, 3, n)]
-    codes_of = lambda v: pd.Categorical(v, categories=vocabulary).codes.astype(np.int64)  # noqa: E731
-    p = fit_profile(codes_of(names), ts, cents, rng.random(n) < 0.1, k=3)
-    whole = history_features(card, ts, cents, category=codes_of(names), profile=p)
-    cut = 420
-    keys = np.array([f"k{c}" for c in card], dtype=object)
-    snap = Snapshot.from_events(keys[:cut], ts[:cut], cents[:cut], names[:cut])
-    ctx = snap.recent
-    all_keys = np.concatenate([ctx["key"].to_numpy(dtype=object), keys[cut:]])
-    all_names = np.concatenate([ctx["category"].to_numpy(dtype=object), names[cut:]])
-    all_ts = np.concatenate([ctx["ts"].to_numpy(), ts[cut:]])
-    codes, uniques = pd.factorize(all_keys)
-    base = base_from_snapshot(snap, uniques, codes, all_names, all_ts)
-    part = history_features(codes, all_ts, np.concatenate([ctx["cents"].to_numpy(), cents[cut:]]),
-                            base, codes_of(all_names), p)
-    for name in ("llr", *LLR_WINDOWS):
-        np.testing.assert_array_equal(part[name][len(ctx):], whole[name][cut:], err_msg=name)
 
 
 def test_build_features_reads_the_profile_of_the_metadata() -> None:

@@ -57,6 +57,18 @@ def _temp_table(con: Any, name: str, sql: str, bases: Any) -> None:
     con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
 
 
+def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every shortcut declines (``restore_source`` only follows ``split_source``), so the
+    statements run as glue/etl.sql writes them."""
+    for name in ("filter_scan", "sample_picks", "tally", "split_stamp", "with_parsed_stamps"):
+        monkeypatch.setattr(runner, name, lambda *args: None)
+    monkeypatch.setattr(runner, "split_source", lambda sql, names: None)
+    monkeypatch.setattr(runner, "without_trims", lambda sql, table: None)
+    monkeypatch.setattr(runner, "drop_satisfied_order", lambda sql, ordered: sql)
+    monkeypatch.setattr(runner, "materialise_repeated", lambda con, name, sql: False)
+    monkeypatch.setattr(runner, "materialise_in_order", _temp_table)
+
+
 def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN clean files (every shortcut applies) with a duplicate id and three bad values
@@ -74,16 +86,7 @@ def test_shortcuts_give_the_files_of_the_plain_sql(tmp_path: Path,
     assert sorted(set(applied)) == sorted([*SHORTCUTS, "drop_satisfied_order",
                                            "stamps_from_parsed"])
     # WHEN the same statements run with none of the shortcuts
-    monkeypatch.setattr(runner, "filter_scan", lambda sql, tables: None)
-    monkeypatch.setattr(runner, "sample_picks", lambda sql, tables: None)
-    monkeypatch.setattr(runner, "tally", lambda sql, tables: None)
-    monkeypatch.setattr(runner, "with_parsed_stamps", lambda sql: None)
-    monkeypatch.setattr(runner, "without_trims", lambda sql, table: None)
-    monkeypatch.setattr(runner, "split_stamp", lambda sql: None)
-    monkeypatch.setattr(runner, "split_source", lambda sql, names: None)
-    monkeypatch.setattr(runner, "drop_satisfied_order", lambda sql, ordered: sql)
-    monkeypatch.setattr(runner, "materialise_repeated", lambda con, name, sql: False)
-    monkeypatch.setattr(runner, "materialise_in_order", _temp_table)
+    _without_shortcuts(monkeypatch)
     plain_summary, plain = run(raw, tmp_path / "plain")
     # THEN every file and count is the same
     for name in OUTPUTS:
@@ -104,15 +107,7 @@ def test_clean_files_are_the_same_with_and_without_shortcuts(
         _, fast = run(raw, tmp_path / "fast")
     assert "stamps_from_parsed" in applied and "with_parsed_stamps" in applied
     # WHEN run with none of them THEN the files are the same
-    for name, plain in (("filter_scan", None), ("sample_picks", None), ("tally", None)):
-        monkeypatch.setattr(runner, name, lambda *args, _plain=plain: _plain)
-    monkeypatch.setattr(runner, "split_stamp", lambda sql: None)
-    monkeypatch.setattr(runner, "split_source", lambda sql, names: None)
-    monkeypatch.setattr(runner, "with_parsed_stamps", lambda sql: None)
-    monkeypatch.setattr(runner, "without_trims", lambda sql, table: None)
-    monkeypatch.setattr(runner, "drop_satisfied_order", lambda sql, ordered: sql)
-    monkeypatch.setattr(runner, "materialise_repeated", lambda con, name, sql: False)
-    monkeypatch.setattr(runner, "materialise_in_order", _temp_table)
+    _without_shortcuts(monkeypatch)
     _, plain = run(raw, tmp_path / "plain")
     for name in OUTPUTS:
         assert fast[name].read_bytes() == plain[name].read_bytes(), name
