@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import shutil
@@ -141,7 +142,14 @@ def preemption_floor(seconds: float = 2.0, work: float = 100e-6) -> dict:
 def measured(server_pids: list[int], coroutine: Any) -> dict:
     """Run one driver coroutine; add the server's and this client's CPU per request."""
     server_before, client_before = cpu_seconds(server_pids), time.process_time()
-    result = run(coroutine)
+    each_before = {pid: cpu_seconds([pid]) for pid in server_pids}
+    with GcPauses() as pauses:
+        result = run(coroutine)
+    # how the work split over the workers (the supervisor of --workers N uses ~0)
+    result["server_cpu_s_per_process"] = sorted(
+        (round(cpu_seconds([pid]) - before, 2) for pid, before in each_before.items()),
+        reverse=True)
+    result["client_gc"] = pauses.summary()
     requests = max(result["requests"], 1)
     result["server_cpu_us_per_request"] = round(
         (cpu_seconds(server_pids) - server_before) / requests * 1e6)
@@ -222,8 +230,68 @@ def encode(path: str, key: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {key}\r\n\r\n".encode()
 
 
+class GcPauses:
+    """The client's own garbage collections (``gc.callbacks``): a collection stops the driver,
+    so requests due meanwhile leave late and their answers are read late, and that wait counts
+    in their latency as if the server had been slow."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []  # (generation, ms)
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], (time.perf_counter() - self._began) * 1e3))
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+    def summary(self) -> dict:
+        return {"collections": len(self.pauses),
+                "full": sum(1 for generation, _ in self.pauses if generation == 2),
+                "max_ms": round(max((ms for _, ms in self.pauses), default=0.0), 1),
+                "total_ms": round(sum(ms for _, ms in self.pauses), 1)}  # fmt: skip
+
+
+#: A request slower than this (ms) is listed by when it was scheduled (see ``drive``).
+SLOW_MS = 20.0
+
+
+def connections_per_process(pids: list[int], port: int) -> dict[str, int]:
+    """Established TCP connections to ``port`` held by each of ``pids`` (Linux ``/proc``):
+    uvicorn's workers share one listening socket, and which accepts a connection is up to
+    the kernel, so a run may load one worker more than the other."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
+    held = {}
+    for pid in pids:
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        count = sum(1 for link in links if link[8:-1] in inodes and link.startswith("socket:"))
+        if count:
+            held[str(pid)] = count
+    return held
+
+
 async def drive(port: int, key: str, paths: list[str], rate: float, seconds: float,
-                max_connections: int = 64, timeout: float = 5.0) -> dict:
+                max_connections: int = 64, timeout: float = 5.0,
+                server_pids: list[int] | None = None) -> dict:
     """Send ``rate`` requests per second for ``seconds``; latency from the scheduled time.
 
     At most ``max_connections`` keep-alive connections; a request that finds none idle waits
@@ -237,6 +305,7 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
     statuses: dict[str, int] = {}
     errors = 0
     total = int(rate * seconds)
+    slow: list[tuple[float, float, bool]] = []  # (scheduled s after start, latency ms, new conn)
 
     async def connection() -> Connection:
         nonlocal opened
@@ -250,9 +319,12 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
         conn = None
         try:
             async with asyncio.timeout(timeout):
+                fresh = idle.empty() and opened < max_connections
                 conn = await connection()
                 status = await conn.get(requests[index % len(requests)])
             latencies.append(clock() - scheduled)
+            if latencies[-1] * 1000 > SLOW_MS:
+                slow.append((scheduled - start, latencies[-1] * 1000, fresh))
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             if status != 200:
                 errors += 1
@@ -268,15 +340,22 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
                 opened -= 1
 
     start = clock() + 0.2
-    tasks = []
+    start_epoch = time.time() + (start - clock())
+    # Only the unanswered requests' tasks are kept: a gather of all of them at the end
+    # scheduled one callback per finished task (10,000 at 500/s for 20 s) in one turn of the
+    # loop, ~20-30 ms during which the last answers waited unread.
+    pending: set[asyncio.Task[None]] = set()
     for index in range(total):
         scheduled = start + index / rate
         delay = scheduled - clock()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(index, scheduled)))
+        task = asyncio.create_task(one(index, scheduled))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
     sent_in = clock() - start
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*pending)
+    held = connections_per_process(server_pids or [], port)
     while not idle.empty():
         idle.get_nowait().close()
     latencies.sort()
@@ -289,6 +368,7 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
     return {
         "rate": rate,
         "seconds": seconds,
+        "start_epoch": round(start_epoch, 4),
         "requests": total,
         "sent_rate": round(total / sent_in, 1),
         "p50_ms": pct(0.50),
@@ -297,7 +377,22 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
         "max_ms": pct(1.0),
         "errors": errors,
         "statuses": statuses,
+        "connections": opened,
+        "connections_per_worker": sorted(held.values(), reverse=True),
+        "slow": slow_summary(slow),
     }
+
+
+def slow_summary(slow: list[tuple[float, float, bool]]) -> dict:
+    """When the requests over :data:`SLOW_MS` were scheduled: in the first second (connections
+    opening, the rate's first queue) or later, how many on a connection opened for them, and
+    the slowest few with their time."""
+    worst = sorted(slow, key=lambda s: -s[1])[:5]
+    return {"over_ms": SLOW_MS, "count": len(slow),
+            "in_first_second": sum(1 for at, _, _ in slow if at < 1.0),
+            "on_new_connection": sum(1 for _, _, fresh in slow if fresh),
+            "worst": [{"at_s": round(at, 3), "ms": round(ms, 1), "new_connection": fresh}
+                      for at, ms, fresh in worst]}  # fmt: skip
 
 
 async def sequential(port: int, key: str, paths: list[str], n: int = 300) -> dict:
@@ -380,6 +475,18 @@ def print_table(results: list[dict], floor: dict) -> None:
               f"{_ms(r['p99_ms']):>8} {_ms(r['max_ms']):>9} {r['errors']:>7} "
               f"{r['server_cpu_us_per_request']:>12} µs "
               f"{r['client_cpu_us_per_request']:>12} µs")  # fmt: skip
+    for r in results:
+        s = r["slow"]
+        worst = ", ".join(f"{w['ms']:.0f} ms at {w['at_s']:.2f} s"
+                          + (" (new conn.)" if w["new_connection"] else "") for w in s["worst"])
+        print(f"  {r['rate']:.0f}/s: {s['count']} requests over {s['over_ms']:.0f} ms "
+              f"({s['in_first_second']} in the first second, {s['on_new_connection']} on a new "
+              f"connection); worst {worst}; connections {r['connections']}, per worker "
+              f"{r['connections_per_worker']}; server CPU s per process "
+              f"{r['server_cpu_s_per_process']}")
+        g = r["client_gc"]
+        print(f"  {r['rate']:.0f}/s: the client's garbage collections: {g['collections']} "
+              f"({g['full']} full), longest {g['max_ms']} ms, {g['total_ms']} ms in all")
     print("one request at a time: " + ", ".join(
         f"{k} p50 {v['p50_ms']} ms p99 {v['p99_ms']} ms"
         for k, v in floor.items() if k in ("predict", "bad_request")))
@@ -400,6 +507,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspace", type=Path, default=None,
                         help="reuse this trained workspace (made by an earlier run's "
                              "tests.api.trained.train_active_detector) instead of training")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave the set-up's objects to the client's garbage collector "
+                             "(as before: shows its pauses in the latencies)")
     args = parser.parse_args(argv)
 
     from fraudpipe.api.keys import ensure_api_key
@@ -412,6 +522,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trained and activated a detector in {time.perf_counter() - t0:.1f} s; "
               f"{len(paths)} distinct requests")  # fmt: skip
         key = ensure_api_key(get_workspace(root))
+        if not args.no_freeze:
+            # This process trained the model: its heap holds the engine's libraries and data,
+            # and a full collection over them stopped the driver for ~85-100 ms once or more a
+            # run (the max latency of every run). Frozen, a collection sees the driver's own
+            # objects only.
+            gc.collect()
+            gc.freeze()
         port = free_port()
         server = start_server(root, port, args.workers)
         try:
@@ -423,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
             floor["preemption"] = preemption_floor()
             pids = process_tree(server.pid)
             results = [measured(pids, drive(port, key, feed.take(int(rate * args.seconds)),
-                                            rate, args.seconds))
+                                            rate, args.seconds, server_pids=pids))
                        for rate in args.rates]  # fmt: skip
             replayed_in_rates = feed.replayed
             # after the rates: a fast server's closed loop may use up the events the rates need
@@ -446,12 +563,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{replayed_in_rates} of them during the rates")
     code = revision()
     print(f"load average before / after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs; fraudpipe serve --workers {args.workers}; code {code}")
+          f"on {os.cpu_count()} CPUs; fraudpipe serve --workers {args.workers}; code {code}"
+          + ("; client heap not frozen" if args.no_freeze else ""))
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     figures = {"benchmark": "bench_api", "revision": code, "endpoint": "GET /predict",
                "transport": "loopback",
                "server": f"fraudpipe serve --workers {args.workers} (uvicorn)",
-               "cpus": os.cpu_count(),
+               "cpus": os.cpu_count(), "client_heap_frozen": not args.no_freeze,
                "load_average_before": load_before, "load_average_at_end": os.getloadavg(),
                "sequential": floor, "results": results,
                "events": len(paths), "event_passes_restarted": feed.replayed,
