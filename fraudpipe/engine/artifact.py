@@ -192,10 +192,6 @@ class ModelArtifact:
                     self._compiled = compiled_predictor(self.folder / MODEL_FILE)
         return self._compiled  # type: ignore[return-value]
 
-    def scores(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
-        """Calibrated 0-1000 scores (the same whichever way the margins were computed)."""
-        return self.calibration.score(self.raw(matrix, threads))
-
 
 def half_points(calibration: Calibration) -> np.ndarray:
     """The margins at which the calibrated value is k + 0.5 (k = 0..999), where a score
