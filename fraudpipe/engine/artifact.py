@@ -240,6 +240,10 @@ def load_artifact(folder: Path) -> ModelArtifact:
             calibration=Calibration.from_dict(metadata["calibration"]),
             snapshot=Snapshot.load(folder),
         )
+        # a rewritten version replaces its earlier load (a process serving for days would
+        # otherwise keep every booster, snapshot and compiled tree it ever loaded from it)
+        for stale in [k for k in _CACHE if k[0] == key[0]]:
+            del _CACHE[stale]
         _CACHE[key] = artifact
         return artifact
 
