@@ -69,8 +69,8 @@ class BuiltinEngine:
         self._store: EntityStore | None = None
         self._realtime = threading.Lock()
         self._detectors: dict[tuple[str, str, Any], Detector] = {}
-        self._active: dict[str, tuple[float, Any, dict[str, Any]]] = {}
-        self._last_active: dict[str, tuple[dict[str, Any], Detector]] = {}
+        #: detector id -> (checked at, stamp of its detector.json, the ACTIVE detector)
+        self._active: dict[str, tuple[float, Any, Detector]] = {}
         self._active_ttl = detector_ttl()
         self.clock = time.monotonic  # of the ACTIVE-version cache (tests move it forward)
 
@@ -249,18 +249,25 @@ class BuiltinEngine:
         return [self.registry.get_detector_version(d, v) for d in detectors
                 for v in self.registry.detector_versions(d)]
 
-    def _active_record(self, detector_id: str) -> dict[str, Any]:
-        """The ACTIVE version's record, read again only when it may have changed.
+    def load_detector(self, detector_id: str, version: str | None = None) -> Detector:
+        """The scoring form of a detector version (cached while its record is unchanged);
+        without ``version``, the ACTIVE one (:meth:`_active_detector`)."""
+        if version is None:
+            return self._active_detector(detector_id)
+        return self._detector_of(self.get_detector_version(detector_id, version))
+
+    def _active_detector(self, detector_id: str) -> Detector:
+        """The ACTIVE version's detector, its record read again only when it may have changed.
 
         Why: reading the registry's two JSON files cost 5-10 % of a realtime prediction.
         - Workspace registry: every call checks the ``stat`` of ``detector.json`` (a few µs),
           which is rewritten (atomically: a new inode) by every status change of any of the
           detector's versions; the record is re-read only when that stamp changed, so a newly
           ACTIVE version is used by the next prediction of every process (no staleness).
-        - Any registry: ``FRAUDPIPE_DETECTOR_TTL`` seconds (0 by default) during which the record
-          is reused without any check. The S3 registry has no cheap stamp, so with a TTL of 0 it
-          reads both records on every call; the stack's predict function sets 10 (a newly
-          ACTIVE version is used within 10 s, and a request costs no S3 round trip).
+        - Any registry: ``FRAUDPIPE_DETECTOR_TTL`` seconds (0 by default) during which the
+          detector is reused without any check. The S3 registry has no cheap stamp, so with a
+          TTL of 0 it reads both records on every call; the stack's predict function sets 10 (a
+          newly ACTIVE version is used within 10 s, and a request costs no S3 round trip).
         """
         checked = self._active.get(detector_id)
         now_ = self.clock()
@@ -269,22 +276,17 @@ class BuiltinEngine:
         stamp = self.registry.detector_file_stamp(detector_id)
         if checked is not None and stamp is not None and stamp == checked[1]:
             return checked[2]
-        record = self.get_active_detector_version(detector_id)
-        self._active[detector_id] = (now_, stamp, record)
-        return record
+        detector = self._detector_of(self.get_active_detector_version(detector_id))
+        self._active[detector_id] = (now_, stamp, detector)
+        return detector
 
-    def load_detector(self, detector_id: str, version: str | None = None) -> Detector:
-        """The scoring form of a detector version (cached while its record is unchanged)."""
-        record = (self._active_record(detector_id) if version is None
-                  else self.get_detector_version(detector_id, version))
-        last = self._last_active.get(detector_id)
-        if version is None and last is not None and last[0] is record:
-            return last[1]  # the cached ACTIVE record, unchanged: no stat of its file either
+    def _detector_of(self, record: dict[str, Any]) -> Detector:
+        """The detector of a version record, built once per version and record stamp (a
+        re-read record of an unchanged version gets the detector already built)."""
+        detector_id = record["detectorId"]
         key = (detector_id, record["detectorVersionId"], self.registry.detector_stamp(record))
         cached = self._detectors.get(key)
         if cached is not None:
-            if version is None:
-                self._last_active[detector_id] = (record, cached)
             return cached
         models = [
             ScoringModel(m["modelId"], m["modelVersionNumber"], m["modelType"],
@@ -298,8 +300,6 @@ class BuiltinEngine:
                             RuleSet(rules, record["ruleExecutionMode"]))
         self._detectors = {k: v for k, v in self._detectors.items() if k[:2] != key[:2]}
         self._detectors[key] = detector
-        if version is None:
-            self._last_active[detector_id] = (record, detector)
         return detector
 
     # --- batch --------------------------------------------------------------------------------
