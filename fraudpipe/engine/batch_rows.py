@@ -11,7 +11,6 @@ batch that is several times faster than object arrays, with the same values.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,9 +33,6 @@ __all__ = ["BatchRows", "arrow_strings", "base_from_snapshot", "batch_rows"]
 #: Up to this many (card, category) pairs, per-category history is looked up in a dense table
 #: (40 bytes a pair) instead of by binary search.
 DENSE_CELLS = 1 << 20
-#: Below this many rows, categorical values go to the features as object arrays (the small
-#: path of ``features.category_codes`` looks values up one by one).
-ARROW_MIN_ROWS = 65
 
 
 def arrow_strings(values: pd.Series | np.ndarray | pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -95,12 +91,8 @@ class BatchRows:
                  ) -> np.ndarray:
         """The model matrix of rows ``start:stop`` (``base`` is the older history of all)."""
         part = slice(start, stop)
-        categorical: dict[str, Any] = {
-            name: values.slice(start, stop - start).dictionary_decode()
-            for name, values in self.categorical.items()}
-        if stop - start < ARROW_MIN_ROWS:
-            categorical = {name: np.asarray(values.to_pylist(), dtype=object)
-                           for name, values in categorical.items()}
+        categorical = {name: values.slice(start, stop - start).dictionary_decode()
+                       for name, values in self.categorical.items()}
         return artifact.matrix(
             self.codes[part], self.ts[part],
             {name: values[part] for name, values in self.numeric.items()}, categorical,

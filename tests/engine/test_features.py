@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from fraudpipe.engine.batch_rows import base_from_snapshot
 from fraudpipe.engine.entities import CardState, Snapshot
-from fraudpipe.engine.features import CardBase, history_features, time_features, to_cents
+from fraudpipe.engine.features import (
+    CardBase,
+    category_codes,
+    history_features,
+    time_features,
+    to_cents,
+)
 from fraudpipe.engine.profile import fit_profile
 
 T0 = int(pd.Timestamp("2020-06-01T12:00:00Z").timestamp())
@@ -102,3 +109,13 @@ def test_time_features() -> None:
     assert f["hour"].tolist() == [23, 12, 3]
     assert f["weekday"].tolist() == [0, 5, 6]  # Monday, Saturday, Sunday
     assert f["night"].tolist() == [1, 0, 1]
+
+
+@pytest.mark.parametrize("n", [5, 300, 3000])
+def test_category_codes_are_the_same_from_arrow_and_numpy_of_any_size(n: int) -> None:
+    vocabulary = ["gas", "grocery", "travel"]
+    values = np.resize(np.array(["gas", "", "never_seen", "travel", "grocery"], dtype=object), n)
+    from_numpy = category_codes(values, vocabulary)
+    from_arrow = category_codes(pa.array(values.tolist(), type=pa.large_string()), vocabulary)
+    np.testing.assert_array_equal(from_arrow, from_numpy)
+    assert from_numpy[:5].tolist()[::3] == [0.0, 2.0] and np.isnan(from_numpy[1:3]).all()
