@@ -43,12 +43,6 @@ REQUEST_FIELDS = ("trans_num", "amt", "zip", "city", "first", "job", "street", "
 
 
 # --- set-up -----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def prepare_workspace(root: Path, customers: int, source: Path | None = None) -> list[str]:
     """Train and activate a detector in ``root`` (or copy ``source``, a workspace trained the
     same way, without its entity store); return request paths built from test events."""
@@ -514,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from fraudpipe.api.keys import ensure_api_key
     from fraudpipe.workspace import get_workspace
+    from tests.conftest import free_port
 
     with tempfile.TemporaryDirectory(prefix="fraudpipe-bench-api-") as tmp:
         root = Path(tmp) / "ws"

@@ -13,8 +13,9 @@ import pytest
 
 from fraudpipe.api.keys import ensure_api_key
 from fraudpipe.engine.entities import entity_key
-from tests.api.test_serve import _serve, _stop, free_port
+from tests.api.test_serve import _serve, _stop
 from tests.api.trained import VARIABLES, test_events
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow  # a trained workspace and a real `fraudpipe serve`
 

@@ -9,7 +9,7 @@ import httpx
 import uvicorn
 
 from fraudpipe.api.http import JoinedWrites, OneSendHttpProtocol
-from tests.api.test_serve import free_port
+from tests.conftest import free_port
 
 
 def _pending(sock: socket.socket) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,12 +15,7 @@ import pytest
 from fraudpipe.api.keys import load_api_keys
 from fraudpipe.review.resume import review_url
 from tests.api.seed import SEED_QUERY
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import free_port
 
 
 def _serve(workspace, port: int, workers: int = 1) -> tuple[subprocess.Popen, str]:
