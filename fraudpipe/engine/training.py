@@ -19,8 +19,6 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from fraudpipe.engine.artifact import METADATA_FILE, MODEL_FILE
 from fraudpipe.engine.calibration import Calibration
@@ -83,21 +81,17 @@ def _learning_rows(labels: np.ndarray) -> np.ndarray:
     return np.flatnonzero(keep | (labels == 1))
 
 
-def _stripped(values: np.ndarray) -> np.ndarray:
-    text = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
-    return text.fill_null("").to_numpy(zero_copy_only=False).astype(object)
-
-
 def _vocabulary(values: np.ndarray) -> list[str]:
-    """Categories seen in training (empty cells excluded), most frequent first, at most 1000."""
-    counts = pd.Series(_stripped(values))
+    """Categories seen in training (``values`` trimmed, empty cells excluded), most frequent
+    first, at most 1000."""
+    counts = pd.Series(values)
     counts = counts[counts != ""].value_counts()
     return [str(v) for v in counts.index[:1000]]
 
 
 def _category_amounts(amt: np.ndarray, category: np.ndarray, vocabulary: list[str]) -> list[float]:
-    """Median amount per category (vocabulary order)."""
-    medians = pd.Series(amt).groupby(_stripped(category)).median()
+    """Median amount per category (vocabulary order; ``category`` trimmed)."""
+    medians = pd.Series(amt).groupby(category).median()
     overall = float(np.median(amt)) if len(amt) else 1.0
     return [float(medians.get(name, overall)) or overall for name in vocabulary]
 
