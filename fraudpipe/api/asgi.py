@@ -18,22 +18,43 @@ import signal
 import socket
 import subprocess
 import sys
+from typing import Any
 
 from fastapi import FastAPI
 
-__all__ = ["AUTH_ENV", "create", "listening_socket", "run_workers", "warm_up"]
+from fraudpipe.workspace import Workspace
+
+__all__ = ["AUTH_ENV", "create", "listening_socket", "run_workers", "serving_app",
+           "uvicorn_options", "warm_up"]
 
 AUTH_ENV = "FRAUDPIPE_API_AUTH"
 log = logging.getLogger(__name__)
 
 
-def create() -> FastAPI:
-    """Build the app of this worker (workspace from ``FRAUDPIPE_HOME``)."""
+def create() -> Any:
+    """The app this worker serves (workspace from ``FRAUDPIPE_HOME``)."""
+    return serving_app(require_api_key=os.environ.get(AUTH_ENV, "1") != "0")
+
+
+def serving_app(workspace: Workspace | None = None, require_api_key: bool = True) -> Any:
+    """What a serving process runs (``fraudpipe serve`` and each of its workers): scoring
+    limited to this thread's one OpenMP thread (the event loop's), the app warmed up
+    (:func:`warm_up`), and the predict routes answered in front of it
+    (:func:`~fraudpipe.api.fastpath.front`)."""
+    from fraudpipe.api.fastpath import front
     from fraudpipe.api.threads import single_threaded_scoring
     from fraudpipe.server import create_app
 
-    single_threaded_scoring()  # this worker's event loop, hence its scoring, runs here
-    return warm_up(create_app(require_api_key=os.environ.get(AUTH_ENV, "1") != "0"))
+    single_threaded_scoring()  # uvicorn runs the event loop, hence scoring, in this thread
+    return front(warm_up(create_app(workspace, require_api_key=require_api_key)))
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """uvicorn's settings of every serving process: no access log, and each response sent in
+    one write (:class:`~fraudpipe.api.http.OneSendHttpProtocol`)."""
+    from fraudpipe.api.http import OneSendHttpProtocol
+
+    return {"log_level": "warning", "access_log": False, "http": OneSendHttpProtocol}
 
 
 def warm_up(app: FastAPI) -> FastAPI:
@@ -82,11 +103,7 @@ def run_worker(host: str, port: int) -> None:
     import uvicorn
 
     app = create()  # before binding: the kernel hands connections to a socket once it listens
-    from fraudpipe.api.fastpath import front
-    from fraudpipe.api.http import OneSendHttpProtocol
-
-    config = uvicorn.Config(front(app), log_level="warning", access_log=False,
-                            http=OneSendHttpProtocol)
+    config = uvicorn.Config(app, **uvicorn_options())
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 
 

@@ -46,11 +46,8 @@ def register(app: typer.Typer) -> None:
         """Serve GET/POST /predict, the review pages and the console."""
         import uvicorn
 
-        from fraudpipe.api.asgi import AUTH_ENV, run_workers, warm_up
-        from fraudpipe.api.fastpath import front
+        from fraudpipe.api.asgi import AUTH_ENV, run_workers, serving_app, uvicorn_options
         from fraudpipe.api.keys import ensure_api_key, update_config
-        from fraudpipe.api.threads import single_threaded_scoring
-        from fraudpipe.server import create_app
 
         ws = get_workspace()
         key = None if no_auth else ensure_api_key(ws)
@@ -58,13 +55,9 @@ def register(app: typer.Typer) -> None:
         url = f"http://{shown}:{port}"
         update_config(ws, server={"url": url})
         typer.echo(serve_banner(url, str(ws.config_file), key))
-        from fraudpipe.api.http import OneSendHttpProtocol
-
-        options = {"host": host, "port": port, "log_level": "warning", "access_log": False,
-                   "http": OneSendHttpProtocol}
         if workers > 1:
             env = {**os.environ, "FRAUDPIPE_HOME": str(ws.root),
                    AUTH_ENV: "0" if no_auth else "1"}  # fmt: skip
             raise typer.Exit(run_workers(host, port, workers, env))
-        single_threaded_scoring()  # uvicorn runs the event loop, hence scoring, in this thread
-        uvicorn.run(front(warm_up(create_app(ws, require_api_key=not no_auth))), **options)
+        uvicorn.run(serving_app(ws, require_api_key=not no_auth), host=host, port=port,
+                    **uvicorn_options())
