@@ -29,12 +29,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from fraudpipe.errors import DataValidationError
+from fraudpipe.etl.arrow_read import map_file, scan_bytes
 
 __all__ = ["PIECE_BYTES", "read_pieces"]
 
 PIECE_BYTES = 32 << 20  # bytes of CSV one thread parses at a time
-_SCAN = 1 << 20
 Derive = Callable[[pa.Table], pa.Table]
 
 
@@ -58,23 +57,12 @@ def _cuts(data: mmap.mmap, size: int) -> list[int]:
     return [*cuts, end]
 
 
-def _scan(view: np.ndarray) -> tuple[bool, int, int]:
-    """(every byte ASCII?, line ends, quote characters) in cache-sized steps."""
-    largest, newlines, quotes = 0, 0, 0
-    for start in range(0, len(view), _SCAN):
-        part = view[start:start + _SCAN]
-        largest = max(largest, int(part.max()))
-        newlines += int(np.count_nonzero(part == 10))
-        quotes += int(np.count_nonzero(part == 34))
-    return largest < 128, newlines, quotes
-
-
 def _parse_piece(data: mmap.mmap, start: int, stop: int, columns: list[str],
                  include: list[str], derive: Derive | None) -> _Parsed:
     """Scan and parse bytes ``start:stop`` (whole lines; the header when ``start`` is 0), then
     add ``derive``'s columns (in this thread, so that work is spread over the cores too)."""
     view = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start)
-    ascii_only, newlines, quotes = _scan(view)
+    ascii_only, newlines, quotes = scan_bytes(view, quotes=True)
     lines = newlines + (view[-1] != 10) - (start == 0)
     convert = pacsv.ConvertOptions(
         include_columns=include, column_types={c: pa.string() for c in include},
@@ -102,13 +90,6 @@ def _whole(parsed: list[_Parsed]) -> pa.Table | None:
     return pa.concat_tables([piece.table for piece in parsed])
 
 
-def _map(path: Path) -> mmap.mmap:
-    if path.stat().st_size == 0:
-        raise DataValidationError(f"input file {path.name} is empty (0 bytes)")
-    with path.open("rb") as handle:  # mapped, not copied: pyarrow parses the pages in place
-        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-
-
 def read_pieces(files: list[tuple[Path, list[str], list[str]]], threads: int | None = None,
                 size: int | None = None, derive: Derive | None = None
                 ) -> list[pa.Table | None]:
@@ -117,7 +98,7 @@ def read_pieces(files: list[tuple[Path, list[str], list[str]]], threads: int | N
     columns to each piece's table (``fraudpipe.etl.times``)."""
     size = size or PIECE_BYTES
     workers = max(1, threads or os.cpu_count() or 1)
-    maps = [_map(path) for path, _, _ in files]
+    maps = [map_file(path) for path, _, _ in files]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="etl-piece") as pool:
         pending: list[list[Future[_Parsed]]] = []
         for data, (_, columns, include) in zip(maps, files, strict=True):
