@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Gathering", "LatePlan", "RawValues", "assemble", "gather", "plan_gather", "plan_late",
-           "rows_where"]
+__all__ = ["Gathering", "LatePlan", "RawValues", "assemble", "equal_mask", "gather", "plan_gather",
+           "plan_late", "rows_where"]
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)'
 _RAW = re.compile(rf"^r\.({_IDENT})(?:\s+AS\s+({_IDENT}))?$", re.IGNORECASE | re.DOTALL)
@@ -132,10 +132,14 @@ def plan_late(sql: str, bases: dict[int, int] | None = None) -> LatePlan | None:
     return LatePlan("SELECT " + ", ".join(narrow) + " " + rest, names, sources)
 
 
+def equal_mask(column: pa.ChunkedArray, value: str) -> np.ndarray:
+    """Where ``column = value``, as booleans (NULL is not equal, as in SQL's WHERE)."""
+    return pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False)
+
+
 def rows_where(column: pa.ChunkedArray, value: str) -> np.ndarray:
     """Positions where ``column = value`` (NULL is not equal), as SQL's WHERE chooses them."""
-    equal = pc.fill_null(pc.equal(column, value), False)
-    return np.flatnonzero(equal.to_numpy(zero_copy_only=False))
+    return np.flatnonzero(equal_mask(column, value))
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,8 @@ import re
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from fraudpipe.etl.late import gather
+from fraudpipe.etl.late import equal_mask, gather
 
 __all__ = ["sample_picks"]
 
@@ -56,7 +55,7 @@ def sample_picks(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
         for column in ("route", "event_label"):
             key = (part["table"], column, part[column if column == "route" else "label"])
             if key not in masks:  # the parts share the route: its rows are found once
-                masks[key] = _equal(table.column(column), key[2])
+                masks[key] = equal_mask(table.column(column), key[2])
         on_both = masks[(part["table"], "route", part["route"])] & masks[
             (part["table"], "event_label", part["label"])]
         rows = _top(table, part, np.flatnonzero(on_both))
@@ -66,11 +65,6 @@ def sample_picks(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
         # would first concatenate it)
         chosen.append(pa.table([gather(table.column(c), rows) for c in columns], names=columns))
     return pa.concat_tables(chosen).combine_chunks()
-
-
-def _equal(column: pa.ChunkedArray, value: str) -> np.ndarray:
-    """Where ``column = value``, as booleans (NULL is not equal)."""
-    return pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False)
 
 
 def _top(table: pa.Table, part: re.Match[str], rows: np.ndarray) -> np.ndarray | None:
