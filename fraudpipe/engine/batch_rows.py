@@ -24,7 +24,7 @@ from fraudpipe.engine.dataset import (
     EventFrame,
     parse_events,
 )
-from fraudpipe.engine.entities import CATEGORY_STATS, Snapshot, entity_key
+from fraudpipe.engine.entities import CATEGORY_STATS, Snapshot, entity_key_codes
 from fraudpipe.engine.features import CardBase, time_band, to_cents
 from fraudpipe.errors import DataValidationError
 
@@ -109,7 +109,7 @@ def batch_rows(
 ) -> BatchRows:
     """The rows of the scorable batch events ``ok`` after their cards' history."""
     cards = arrow_strings(events.cards)
-    hashed, card_of_row = _card_keys(cards if ok.all() else cards.filter(pa.array(ok)))
+    hashed, card_of_row = entity_key_codes(cards if ok.all() else cards.filter(pa.array(ok)))
     key_of_card, keys = pd.factorize(hashed)
     keys = np.asarray(keys, dtype=object)
     batch_codes = key_of_card[card_of_row].astype(np.int64)
@@ -155,17 +155,6 @@ def batch_rows(
     )
 
 
-def _card_keys(cards: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(entity key of each distinct card id, each row's index into them).
-
-    Why: hashing a card id is the costly step, and a batch has far fewer cards than rows, so
-    each distinct id is hashed once.
-    """
-    encoded = pc.dictionary_encode(cards)
-    keys = np.array([entity_key(card) for card in encoded.dictionary.to_pylist()], dtype=object)
-    return keys, encoded.indices.to_numpy(zero_copy_only=False)
-
-
 def _history_events(
     history: pd.DataFrame, events: EventFrame, index: pd.Index, end: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array] | None:
@@ -176,7 +165,7 @@ def _history_events(
     if absent:
         raise DataValidationError(f"history file lacks required columns {absent}")
     # trimmed as parse_events trims card ids
-    names, card_of_row = _card_keys(pc.utf8_trim_whitespace(arrow_strings(history[column])))
+    names, card_of_row = entity_key_codes(pc.utf8_trim_whitespace(arrow_strings(history[column])))
     codes = index.get_indexer(names)[card_of_row]
     candidates = np.flatnonzero(codes >= 0)
     if len(candidates) == 0:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -88,12 +87,6 @@ class EventFrame:
 
     def __len__(self) -> int:
         return len(self.raw)
-
-    @cached_property
-    def card(self) -> np.ndarray:
-        """Object array of the card ids (made on first use: batch scoring reads the Arrow
-        strings and never needs the half million Python strings)."""
-        return np.asarray(self.cards.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _to_number(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

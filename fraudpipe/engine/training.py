@@ -28,7 +28,7 @@ from fraudpipe.engine.dataset import (
     parse_events,
     read_csv_table,
 )
-from fraudpipe.engine.entities import Snapshot, entity_keys
+from fraudpipe.engine.entities import Snapshot, entity_key_codes
 from fraudpipe.engine.features import (
     FEATURES,
     MODEL_CATEGORIES,
@@ -123,8 +123,9 @@ def train_model(
     assert events.label is not None
     order = np.argsort(events.ts, kind="stable")
     ts, labels = events.ts[order], events.label[order]
-    keys = entity_keys(events.card[order])
-    codes = pd.factorize(keys)[0]
+    hashed, card_of_row = entity_key_codes(events.cards)
+    codes = card_of_row[order].astype(np.int64)  # a card's code, whatever the numbering
+    keys = hashed[codes]
     numeric = {name: events.numeric[name][order] for name in NUMERIC_VARIABLES}
     medians = {name: float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0
                for name, v in numeric.items()}
