@@ -109,23 +109,17 @@ class CardState:
              ts: np.ndarray | None = None) -> CardBase:
         """The summary as per-row arrays for ``n`` history rows of this card.
 
-        ``categories`` (strings) and ``ts`` of the rows give each row the older events of its
-        own category and time band; without them those counts are zero.
+        ``categories`` (``n`` strings) and ``ts`` of the rows give each row the older events of
+        its own category and time band; without them those counts are zero.
         """
         width = len(CATEGORY_STATS)
-        if categories is not None and len(categories) == n and not self.older_categories:
+        if categories is None or not self.older_categories:
             stats = np.zeros((n, width), dtype=np.int64)  # no older event has a category
-        elif categories is not None and len(categories) == n:  # one array from a flat list
+        else:  # one array from a flat list
             zero, found, flat = [0] * width, self.older_categories, []
             for name in categories:
                 flat += found.get(str(name).strip(), zero)
             stats = np.array(flat, dtype=np.int64).reshape(n, width)
-        else:
-            stats = np.zeros((n, len(CATEGORY_STATS)), dtype=np.int64)
-            for i, name in enumerate(categories if categories is not None else ()):
-                row = self.older_categories.get(str(name).strip())
-                if row is not None:
-                    stats[i] = row
         bands = np.zeros(n, dtype=np.int64)
         if ts is not None:
             bands = np.asarray(self.older_bands, dtype=np.int64)[time_band(ts)]
