@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Gathering", "LatePlan", "RawValues", "assemble", "equal_mask", "gather", "plan_gather",
-           "plan_late", "rows_where"]
+__all__ = ["Gathering", "LatePlan", "OrderedTables", "RawValues", "assemble", "equal_mask",
+           "gather", "plan_gather", "plan_late", "route_rows", "rows_where"]
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_]\w*)'
 _RAW = re.compile(rf"^r\.({_IDENT})(?:\s+AS\s+({_IDENT}))?$", re.IGNORECASE | re.DOTALL)
@@ -208,6 +208,31 @@ def _take_few(column: pa.ChunkedArray, positions: np.ndarray) -> pa.ChunkedArray
     pieces = [chunks[chunk].slice(row, 1) for chunk, row
               in zip(where.tolist(), (positions - starts[where]).tolist(), strict=True)]
     return pa.chunked_array([pa.concat_arrays(pieces)], type=column.type)
+
+
+class OrderedTables(dict[str, pa.Table]):
+    """The materialised relations kept in raw-row order, by name, and the rows of each route
+    asked for: an output's ORDER BY check and its filter both select the same route's rows,
+    so they are found (and their runs planned) once per table and route."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: dict[tuple[str, str], tuple[pa.Table, Gathering]] = {}
+
+    def route_rows(self, name: str, route: str) -> Gathering:
+        """The positions (and runs) of table ``name``'s rows where ``route = route``."""
+        table, found = self[name], self._rows.get((name, route))
+        if found is None or found[0] is not table:  # (a table replaced under the same name)
+            found = (table, plan_gather(rows_where(table.column("route"), route)))
+            self._rows[(name, route)] = found
+        return found[1]
+
+
+def route_rows(tables: dict[str, pa.Table], name: str, route: str) -> Gathering:
+    """:meth:`OrderedTables.route_rows`, found afresh for a plain dict of tables."""
+    if isinstance(tables, OrderedTables):
+        return tables.route_rows(name, route)
+    return plan_gather(rows_where(tables[name].column("route"), route))
 
 
 class RawValues(Protocol):

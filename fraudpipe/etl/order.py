@@ -20,7 +20,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from fraudpipe.etl.late import gather, rows_where
+from fraudpipe.etl.late import gather, route_rows
 
 __all__ = ["base_lookup", "drop_satisfied_order", "in_position_order", "known_orders",
            "materialise_in_order", "raw_positions"]
@@ -114,16 +114,16 @@ def drop_satisfied_order(sql: str, ordered: dict[str, pa.Table]) -> str:
     match = _ROUTE_ORDER.match(sql[cut:]) if cut is not None else None
     if match is None or match["table"] not in ordered:
         return sql
-    table = ordered[match["table"]]
-    if match["by_time"] and not _in_time_order(table, match["route"]):
+    if match["by_time"] and not _in_time_order(ordered, match["table"], match["route"]):
         return sql
     alias = match["alias"]
     return f"{sql[:cut]} FROM {match['table']} AS {alias} WHERE {alias}.route = '{match['route']}'"
 
 
-def _in_time_order(table: pa.Table, route: str) -> bool:
-    """Are the ``event_ts`` of the rows on ``route`` non-null and non-decreasing?"""
-    stamps = gather(table.column("event_ts"), rows_where(table.column("route"), route))
+def _in_time_order(ordered: dict[str, pa.Table], name: str, route: str) -> bool:
+    """Are the ``event_ts`` of table ``name``'s rows on ``route`` non-null and non-decreasing?"""
+    how = route_rows(ordered, name, route)
+    stamps = gather(ordered[name].column("event_ts"), how.positions, how)
     if stamps.null_count:
         return False
     values = stamps.cast(pa.int64()).to_numpy() if len(stamps) else np.zeros(0, np.int64)

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError, EtlError
-from fraudpipe.etl.late import assemble, gather, plan_gather, plan_late
+from fraudpipe.etl.late import OrderedTables, assemble, gather, plan_gather, plan_late
 from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order, raw_positions
 from fraudpipe.etl.picks import sample_picks
 from fraudpipe.etl.raw import RawRows, inspect_files, load_raw_rows, quote
@@ -186,7 +186,7 @@ def _transform(con: duckdb.DuckDBPyConnection, raw: RawRows, params: EtlParams,
     outputs = {"training": "training", "test": "test", f"batch_{mode}": "batch",
                "quarantine": "quarantine"}
     results: dict[str, Any] = {}
-    ordered: dict[str, pa.Table] = {}  # materialised relations kept in raw-row order
+    ordered = OrderedTables()  # materialised relations kept in raw-row order
     writes: list[Future[None]] = []
     # two writers: the training and the test file (the largest) are written side by side
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="etl-write") as writer:

@@ -17,7 +17,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
-from fraudpipe.etl.late import Gathering, gather, plan_gather, rows_where
+from fraudpipe.etl.late import Gathering, gather, route_rows
 from fraudpipe.etl.order import base_lookup, known_orders
 
 __all__ = ["constant_strings", "filter_scan"]
@@ -41,8 +41,9 @@ def filter_scan(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
     table, alias = tables[query["table"]], query["alias"]
     if "route" not in table.column_names:
         return None
-    rows = rows_where(table.column("route"), query["route"])  # NULL route: not chosen
-    how = plan_gather(rows)  # a time-ordered table's chosen rows: a few runs, sliced
+    # NULL route: not chosen; a time-ordered table's chosen rows: a few runs, sliced
+    how = route_rows(tables, query["table"], query["route"])
+    rows = how.positions
     names, columns = [], []
     for item in _split(query["items"]):
         column = _evaluate(item, alias, table, rows, how)
