@@ -25,14 +25,13 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from fraudpipe.engine.dataset import EVENT_VARIABLES, NUMERIC_VARIABLES
 from fraudpipe.engine.entities import CardState, EntityStore, StoredCard, entity_key
 from fraudpipe.engine.features import HISTORY_SPAN, to_cents
-from fraudpipe.engine.rules import RuleSet, score_variable
+from fraudpipe.engine.rules import score_variable
 from fraudpipe.engine.scoring import Detector
 from fraudpipe.errors import DataValidationError
 
@@ -160,41 +159,12 @@ def _answer(
 def _rule_hits(
     detector: Detector, items: list[_Parsed], scores: list[dict[str, float]],
 ) -> list[np.ndarray]:
-    """Each event's column of ``RuleSet.matches`` (which rules matched, after the mode).
-
-    Why remembered: a rule's result depends only on the values of the variables the rules read
-    (the default rules read only the score, an integer 0-1000), and evaluating the rules on
-    numpy arrays cost ~60 µs for one event. So each detector version's rule set keeps the
-    columns of the value combinations it has seen (at most :data:`RULE_MEMO_SIZE`, then it
-    starts afresh) and evaluates only the events with new ones, together.
-    """
-    rules = detector.rules
-    memo = _RULE_MEMOS.setdefault(rules, {})
-    names = sorted(rules.used_variables)
-    keys = [tuple(_rule_value(name, item, score) for name in names)
-            for item, score in zip(items, scores, strict=True)]
-    out: list[np.ndarray | None] = [memo.get(key) for key in keys]
-    new = [j for j, column in enumerate(out) if column is None]
-    if new:
-        fresh = [items[j] for j in new]
-        strings = {name: np.array([item.variables.get(name, "") for item in fresh],
-                                  dtype=object)
-                   for name in EVENT_VARIABLES if name in rules.used_variables}
-        numbers = {name: np.array([item.numbers[name][0] for item in fresh])
-                   for name in NUMERIC_VARIABLES}
-        columns = {m.model_id: np.array([scores[j][m.model_id] for j in new])
-                   for m in detector.models}
-        hits = rules.matches(detector.rule_variables(strings, numbers, columns), len(new))
-        if len(memo) + len(new) > RULE_MEMO_SIZE:
-            memo.clear()
-        for i, j in enumerate(new):
-            out[j] = memo[keys[j]] = hits[:, i].copy()
-    return out  # type: ignore[return-value]
-
-
-#: Value combinations remembered per rule set (:func:`_rule_hits`).
-RULE_MEMO_SIZE = 4096
-_RULE_MEMOS: WeakKeyDictionary[RuleSet, dict[tuple[Any, ...], np.ndarray]] = WeakKeyDictionary()
+    """Each event's column of ``RuleSet.matches`` (which rules matched, after the mode), from
+    the values its rules read (remembered by the rule set: :meth:`RuleSet.matches_each`)."""
+    used = detector.rules.used_variables
+    return detector.rules.matches_each([
+        {name: _rule_value(name, item, score) for name in used}
+        for item, score in zip(items, scores, strict=True)])
 
 
 def _rule_value(name: str, item: _Parsed, scores: dict[str, float]) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fraudpipe.engine import realtime
 from fraudpipe.engine.realtime import _Parsed, _rule_hits
 from fraudpipe.engine.rules import RuleSet
 from fraudpipe.engine.scoring import Detector, ScoringModel
@@ -27,7 +26,7 @@ def _item(category: str, amt: float) -> _Parsed:
 
 @pytest.mark.parametrize("mode", ["FIRST_MATCHED", "ALL_MATCHED"])
 def test_remembered_matches_are_the_rules_matches(mode, monkeypatch):
-    monkeypatch.setattr(realtime, "RULE_MEMO_SIZE", 7)  # starts afresh several times
+    monkeypatch.setattr(RuleSet, "MEMO_SIZE", 7)  # starts afresh several times
     model = ScoringModel("fraud_model", "1.0", "TRANSACTION_FRAUD_INSIGHTS", None)  # type: ignore[arg-type]
     detector = Detector("d", "1", [model], RuleSet(RULES, mode))
     rng = np.random.default_rng(3)
@@ -47,3 +46,12 @@ def test_remembered_matches_are_the_rules_matches(mode, monkeypatch):
         expected = detector.rules.matches(env, n)
         for j in range(n):
             np.testing.assert_array_equal(columns[j], expected[:, j])
+
+
+def test_rules_reading_no_variable_are_remembered_too():
+    rules = RuleSet([{"ruleId": "always", "outcomes": ["x"], "expression": "1 > 0"},
+                     {"ruleId": "never", "outcomes": ["y"], "expression": "1 < 0"}],
+                    "ALL_MATCHED")
+    for _ in range(2):  # evaluated, then remembered
+        columns = rules.matches_each([{}, {"amt": 3.0}])
+        assert [c.tolist() for c in columns] == [[True, False], [True, False]]
