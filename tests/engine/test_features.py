@@ -119,3 +119,17 @@ def test_category_codes_are_the_same_from_arrow_and_numpy_of_any_size(n: int) ->
     from_arrow = category_codes(pa.array(values.tolist(), type=pa.large_string()), vocabulary)
     np.testing.assert_array_equal(from_arrow, from_numpy)
     assert from_numpy[:5].tolist()[::3] == [0.0, 2.0] and np.isnan(from_numpy[1:3]).all()
+
+
+def test_a_snapshot_card_keeps_integer_sums_above_2_to_the_53_exact() -> None:
+    # GIVEN a card whose older squared cents pass 2**53 (where float64 stops counting by one)
+    day = 86_400
+    cents = np.array([10**8 + 1, 10**8 + 3, 500])
+    snap = Snapshot.from_events(np.array(["k", "k", "k"], dtype=object),
+                                np.array([0, day, 30 * day]), cents)
+    # WHEN realtime reads the card's state from the snapshot
+    state = snap.card("k")
+    # THEN its sums are the exact integers batch scoring reads from the same snapshot
+    assert state.older_sumsq == (10**8 + 1) ** 2 + (10**8 + 3) ** 2 > 2**53
+    assert state.older_sumsq == int(snap.older.loc["k", "older_sumsq"])
+    assert (state.older_count, state.older_sum) == (2, 2 * 10**8 + 4)
