@@ -25,8 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["StampSplit", "add_stamps", "as_words", "fixed_records", "iso_stamps", "split_stamp",
-           "stamps_from_parsed"]
+__all__ = ["StampSplit", "add_stamps", "as_words", "fixed_records", "iso_stamps", "iso_texts",
+           "split_stamp", "stamps_from_parsed"]
 
 TEXT_COLUMN = "trans_date_trans_time"
 _ITEM = re.compile(
@@ -126,10 +126,10 @@ def iso_stamps(text: pa.ChunkedArray, event_ts: pa.ChunkedArray) -> pa.Array | N
     micros = stamps.cast(pa.int64()).to_numpy() if len(stamps) else np.zeros(0, np.int64)
     if records is None or not _matches(records, micros):
         return None
-    out = np.empty((len(records), 20), np.uint8)
-    out[:, :19] = records
-    out[:, 10], out[:, 19] = ord("T"), ord("Z")
-    return _string_array(out, valid, every)
+    if 20 * len(records) + (len(valid) - len(records)) >= 2**31:
+        return None  # more than a string array holds: DuckDB's result type differs
+    iso = iso_texts(records, valid)
+    return iso if every else pc.fill_null(iso, "Z")
 
 
 def fixed_records(array: pa.Array) -> np.ndarray | None:
@@ -198,20 +198,22 @@ def _times() -> np.ndarray:
     return text.view(np.uint64).ravel()
 
 
-def _string_array(records: np.ndarray, valid: np.ndarray, every: bool) -> pa.Array | None:
-    """A string array of the 20-byte ``records`` at the valid rows and ``'Z'`` elsewhere."""
-    n = len(valid)
-    if every:
-        offsets = np.arange(n + 1, dtype=np.int64) * 20
-        data = records.reshape(-1)
+def iso_texts(records: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """Strings ``YYYY-MM-DDTHH:MM:SSZ`` of ``records`` (the valid rows' texts), NULL elsewhere.
+
+    The 19-byte records are copied as whole items of a 20-byte record type, which numpy does
+    several times faster than a copy of a 19-column byte slice.
+    """
+    out = np.empty(len(records), np.dtype([("text", "V19"), ("z", "u1")]))
+    out["text"] = np.ascontiguousarray(records).reshape(-1).view("V19")
+    out["z"] = ord("Z")
+    data = out.view(np.uint8).reshape(-1, 20)
+    data[:, 10] = ord("T")
+    if valid.all():
+        offsets = np.arange(0, 20 * len(valid) + 1, 20, dtype=np.int32)
     else:
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(np.where(valid, 20, 1), out=offsets[1:])
-        data = np.empty(int(offsets[-1]), np.uint8)
-        starts = offsets[:-1]
-        data[starts[valid][:, None] + np.arange(20)] = records
-        data[starts[~valid]] = ord("Z")
-    if offsets[-1] >= 2**31:  # more than a string array holds: DuckDB's result type differs
-        return None
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)),
-                                                  pa.py_buffer(data)])
+        offsets = np.zeros(len(valid) + 1, np.int32)
+        np.cumsum(valid * 20, out=offsets[1:])
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.string(), len(valid),
+                                 [bitmap, pa.py_buffer(offsets), pa.py_buffer(data.reshape(-1))])
