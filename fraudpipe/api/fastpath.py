@@ -111,9 +111,10 @@ def valid_request(data: Any) -> PredictRequest:
     return found
 
 
-def answer(state: Any, data: Any) -> dict[str, Any]:
-    """Score the request fields ``data`` (query dict or parsed JSON) with the app's predictor."""
-    return predictor_of(state).predict(valid_request(data))
+async def answer(state: Any, data: Any) -> dict[str, Any]:
+    """Score the request fields ``data`` (query dict or parsed JSON) with the app's predictor,
+    through its :class:`ScoringQueue`; raises the request's ApiError."""
+    return await scoring_queue(state).predict(valid_request(data))
 
 
 def _query(raw: bytes) -> dict[str, str]:
@@ -259,7 +260,7 @@ class PredictFastPath:
             if denied is not None:
                 raise denied
             data = _query(scope["query_string"]) if method == "GET" else parse_body(raw)
-            status, body = 200, await scoring_queue(state).predict(valid_request(data))
+            status, body = 200, await answer(state, data)
         except ApiError as exc:
             status, body = exc.status, error_body(exc)
         return status, dump_json(body)

@@ -135,7 +135,7 @@ def include(app: FastAPI) -> None:
     )
     async def get_predict(request: Request) -> JSONResponse:  # served by PredictFastPath
         require_api_key(request)
-        return JSONResponse(answer(request.app.state, dict(request.query_params)))
+        return JSONResponse(await answer(request.app.state, dict(request.query_params)))
 
     @app.post(
         "/predict",
@@ -146,6 +146,7 @@ def include(app: FastAPI) -> None:
     )
     async def post_predict(request: Request) -> JSONResponse:  # served by PredictFastPath
         require_api_key(request)
-        return JSONResponse(answer(request.app.state, parse_body(await request.body())))
+        return JSONResponse(await answer(request.app.state,
+                                         parse_body(await request.body())))
 
     app.add_middleware(PredictFastPath)

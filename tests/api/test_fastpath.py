@@ -147,3 +147,27 @@ def test_the_query_is_read_as_parse_qsl_reads_it():
               .encode("latin-1") for _ in range(3000)]  # fmt: skip
     for raw in cases:
         assert _query(raw) == dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)), raw
+
+
+def test_without_the_fast_path_the_routes_answer_the_same(workspace):
+    key = ensure_api_key(workspace)
+    query = {**SEED_QUERY, "amt": "-1", "zip": "x"}
+    answers = []
+    for fast in (True, False):
+        # GIVEN the app as built, and the same app with its fast path left out
+        served = create_app(workspace)
+        if not fast:
+            served.user_middleware = [m for m in served.user_middleware
+                                      if m.cls is not PredictFastPath]
+        with TestClient(served, headers={"x-api-key": key}) as client:
+            # WHEN bad, unauthorised and valid requests (no detector yet: 503) are sent
+            answers.append([(r.status_code, r.json()) for r in (
+                client.get("/predict", params=query),
+                client.post("/predict", json=query),
+                client.get("/predict", params=SEED_QUERY, headers={"x-api-key": "no"}),
+                client.get("/predict", params=SEED_QUERY),
+                client.post("/predict", json=SEED_QUERY),
+            )])  # fmt: skip
+    # THEN the routes answer exactly what the fast path answers
+    assert answers[0] == answers[1]
+    assert [status for status, _ in answers[1]] == [400, 400, 401, 503, 503]
