@@ -83,7 +83,6 @@ class EventFrame:
     numeric: dict[str, np.ndarray]  # float64 per NUMERIC_VARIABLES, NaN where missing
     label: np.ndarray | None  # int8 (1 fraud, 0 legit) when the file has EVENT_LABEL
     error: np.ndarray  # object array: None, or why the row cannot be scored
-    missing: dict[str, np.ndarray]  # bool per variable: the cell was empty
 
     def __len__(self) -> int:
         return len(self.raw)
@@ -174,20 +173,12 @@ def parse_events(
     cards = pa.array(frame[entity_column].str.strip(), type=pa.large_string())
     fail(pc.equal(cards, "").to_numpy(zero_copy_only=False), entity_column, "empty card id")
     numeric: dict[str, np.ndarray] = {}
-    missing: dict[str, np.ndarray] = {}
     for column in NUMERIC_VARIABLES:
         if column not in frame.columns:
             numeric[column] = np.full(len(frame), np.nan)
-            missing[column] = np.ones(len(frame), dtype=bool)
             continue
-        numbers, empty, invalid = _to_number(frame[column])
+        numeric[column], _, invalid = _to_number(frame[column])
         fail(invalid, column, "not a number")
-        numeric[column], missing[column] = numbers, empty
-    for column in CATEGORICAL_VARIABLES:
-        if column in frame.columns:
-            missing[column] = (frame[column].str.strip() == "").to_numpy()
-        else:
-            missing[column] = np.ones(len(frame), dtype=bool)
     label = None
     if "EVENT_LABEL" in frame.columns and (require_label or strict):
         mapped = frame["EVENT_LABEL"].str.strip().str.lower().map(LABELS)
@@ -202,5 +193,4 @@ def parse_events(
         numeric=numeric,
         label=label,
         error=error,
-        missing=missing,
     )
