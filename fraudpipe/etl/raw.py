@@ -19,7 +19,7 @@ from fraudpipe.errors import DataValidationError
 from fraudpipe.etl.arrow_read import RawTable, clean_table, fetch_rows, read_raw_csv
 from fraudpipe.etl.late import Gathering, gather
 from fraudpipe.etl.pieces import read_pieces
-from fraudpipe.etl.times import PARSED, add_parsed_stamps
+from fraudpipe.etl.times import ISO, PARSED, add_parsed_stamps
 from glue.etl_job import REQUIRED_COLUMNS, EtlInputError, check_header, string_literal
 
 __all__ = ["RawFile", "RawRows", "inspect_files", "load_raw_rows", "quote"]
@@ -98,12 +98,16 @@ class RawRows:
     pieces: tuple[_Piece, ...] = ()
     #: file_order -> the file's name (raw_rows' source_file of its rows)
     sources: dict[int, str] = field(default_factory=dict)
-    #: raw_rows has ``__event_ts``, the canonical timestamps parsed at read time
-    #: (``fraudpipe.etl.times``; NULL where the SQL's cast must decide)
-    parsed_stamps: bool = False
     #: rows read again from disk, per piece: row number -> all fields (one read per piece)
     _fetched: dict[int, dict[int, list[str | None]]] = field(default_factory=dict,
                                                               compare=False, repr=False)
+
+    @property
+    def parsed_stamps(self) -> bool:
+        """Does raw_rows have ``__event_ts`` (and :attr:`table` its ``__iso`` form), the canonical
+        timestamps parsed at read time (``fraudpipe.etl.times``; NULL where the SQL's cast must
+        decide)?"""
+        return {PARSED, ISO} <= set(self.table.column_names)
 
     def values(self, name: str, positions: np.ndarray,
                how: Gathering | None = None) -> pa.ChunkedArray:
@@ -184,5 +188,4 @@ def load_raw_rows(con: duckdb.DuckDBPyConnection, files: list[RawFile],
     con.execute("CREATE TEMP VIEW raw_rows AS " + " UNION ALL BY NAME ".join(
         f"({part})" for part in parts))
     return RawRows(columns, pa.concat_tables(tables, promote_options="default"), bases,
-                   tuple(pieces), {order: raw.name for order, raw in enumerate(files)},
-                   any(PARSED in table.column_names for table in tables))
+                   tuple(pieces), {order: raw.name for order, raw in enumerate(files)})

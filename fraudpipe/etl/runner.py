@@ -273,7 +273,7 @@ def _raw_text(raw: RawRows, table: pa.Table | None
         return None, None
     how = plan_gather(positions)
     parsed = None
-    if raw.parsed_stamps and {PARSED, ISO} <= set(raw.table.column_names):
+    if raw.parsed_stamps:
         # (NULL in the rows of a file read whole: the text check decides there)
         parsed = (gather(raw.table.column(PARSED), positions, how),
                   gather(raw.table.column(ISO), positions, how))
