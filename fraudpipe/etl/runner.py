@@ -227,10 +227,11 @@ def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw:
     (``fraudpipe.etl.tally``), each registered as a table instead of a view; the routing's
     ``EVENT_TIMESTAMP`` is built from the raw text when it checks (``fraudpipe.etl.stamps``)."""
     if "materialize" not in statement.flags:
-        drawn = sample_picks(sql, ordered)
-        counted = tally(sql, ordered) if drawn is None else None
-        if drawn is not None or counted is not None:
-            con.register(statement.name, drawn if drawn is not None else counted)
+        found = sample_picks(sql, ordered)
+        if found is None:
+            found = tally(sql, ordered)
+        if found is not None:
+            con.register(statement.name, found)
             return
         con.execute(f"CREATE TEMP VIEW {statement.name} AS {sql}")
         return
