@@ -334,8 +334,9 @@ class EntityStore:
     - One row per card: ``(key, version, state)`` with the whole :class:`CardState` as JSON,
       so a field the engine adds to the state is stored without a schema change.
     - Reads take no lock (WAL: readers never wait for the writer). A write is one conditional
-      UPSERT in autocommit mode, applied only if the row still has the version that was read
-      (:meth:`write` returns False otherwise and the caller scores again on the newer state):
+      UPSERT per card (in autocommit mode; the cards scored together in one transaction,
+      :meth:`write_many`), applied only if the row still has the version that was read
+      (False otherwise, and the caller scores that card again on the newer state):
       scoring happens outside any lock, so several ``serve`` workers score in parallel and
       still apply every card's events one after the other.
     - Writers queue on an ``fcntl`` lock of ``<store>.lock`` (the kernel wakes the next one
