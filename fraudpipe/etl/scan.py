@@ -20,7 +20,7 @@ import pyarrow as pa
 from fraudpipe.etl.late import Gathering, gather, route_rows
 from fraudpipe.etl.order import base_lookup, known_orders
 
-__all__ = ["constant_strings", "filter_scan"]
+__all__ = ["constant_strings", "filter_scan", "split_items"]
 
 _QUERY = re.compile(
     r"^\s*SELECT\s+(?P<items>.+?)\s+FROM\s+(?P<table>\w+)\s+AS\s+(?P<alias>\w+)\s+"
@@ -45,7 +45,7 @@ def filter_scan(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
     how = route_rows(tables, query["table"], query["route"])
     rows = how.positions
     names, columns = [], []
-    for item in _split(query["items"]):
+    for item in split_items(query["items"]):
         column = _evaluate(item, alias, table, rows, how)
         if column is None:
             return None
@@ -54,7 +54,7 @@ def filter_scan(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
     return pa.table(columns, names=names)
 
 
-def _split(items: str) -> list[str]:
+def split_items(items: str) -> list[str]:
     """Top-level comma-separated items (commas inside brackets or quotes do not split)."""
     parts, depth, quote, start = [], 0, "", 0
     for i, ch in enumerate(items):

@@ -23,6 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudpipe.etl.scan import split_items
+
 __all__ = ["tally"]
 
 _QUERY = re.compile(
@@ -48,9 +50,9 @@ class _Item:
     values: frozenset[str] = frozenset()
 
 
-def _items(text: str) -> list[_Item] | None:
+def _items(parts: list[str]) -> list[_Item] | None:
     items = []
-    for item in (part.strip() for part in text.split(",\n") if part.strip()):
+    for item in (part for part in parts if part):
         key, count, total = _KEY.match(item), _COUNT.match(item), _SUM.match(item)
         if key:
             items.append(_Item(key["column"], "key", key["column"]))
@@ -65,25 +67,10 @@ def _items(text: str) -> list[_Item] | None:
     return items
 
 
-def _split_items(text: str) -> str:
-    """The select list with one item per line (commas inside brackets do not split)."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i].strip())
-            start = i + 1
-    parts.append(text[start:].strip())
-    return ",\n".join(parts)
-
-
 def tally(sql: str, tables: dict[str, pa.Table]) -> pa.Table | None:
     """The result of the group-by ``sql`` counted over runs, or None to run it in DuckDB."""
     query = _QUERY.match(sql)
-    items = None if query is None else _items(_split_items(query["items"]))
+    items = None if query is None else _items(split_items(query["items"]))
     if query is None or items is None or query["table"] not in tables:
         return None
     table = tables[query["table"]]
