@@ -18,14 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudpipe.engine.artifact import ModelArtifact
-from fraudpipe.engine.dataset import (
-    CATEGORICAL_VARIABLES,
-    NUMERIC_VARIABLES,
-    EventFrame,
-    parse_events,
-)
+from fraudpipe.engine.dataset import NUMERIC_VARIABLES, EventFrame, parse_events
 from fraudpipe.engine.entities import CATEGORY_STATS, Snapshot, entity_key_codes
-from fraudpipe.engine.features import CardBase, time_band, to_cents
+from fraudpipe.engine.features import MODEL_CATEGORIES, CardBase, time_band, to_cents
 from fraudpipe.errors import DataValidationError
 
 __all__ = ["BatchRows", "arrow_strings", "base_from_snapshot", "batch_rows"]
@@ -57,7 +52,7 @@ class BatchRows:
     keys: np.ndarray  # object: entity key of each card code
     ts: np.ndarray  # int64 epoch seconds
     numeric: dict[str, np.ndarray]  # NUMERIC_VARIABLES, imputed for batch rows
-    categorical: dict[str, pa.DictionaryArray]  # CATEGORICAL_VARIABLES (Arrow strings)
+    categorical: dict[str, pa.DictionaryArray]  # MODEL_CATEGORIES (Arrow strings)
     targets: np.ndarray  # int64 per row
 
     def __len__(self) -> int:
@@ -136,7 +131,7 @@ def batch_rows(
                                   imputed[c]]) for c in NUMERIC_VARIABLES}
     mask = None if ok.all() else pa.array(ok)
     categorical = {}
-    for c in CATEGORICAL_VARIABLES:
+    for c in MODEL_CATEGORIES:  # the features read no other strings
         if c in events.raw.columns:
             # trimmed as realtime trims them: a padded " grocery_pos " is grocery_pos
             values = pc.utf8_trim_whitespace(arrow_strings(events.raw[c]))

@@ -432,13 +432,14 @@ def build_features(
 ) -> np.ndarray:
     """The model matrix (rows in input order, columns :data:`FEATURES`).
 
-    ``numeric`` values must already be imputed; ``categorical`` holds strings;
+    ``numeric`` values must already be imputed; ``categorical`` holds strings (of
+    :data:`MODEL_CATEGORIES` at least);
     ``category_amounts`` are the training medians of ``amt`` per ``category`` vocabulary entry;
     ``profile`` is the model version's fraud profile (:mod:`fraudpipe.engine.profile`).
     """
     n = len(ts)
     columns: dict[str, np.ndarray] = {name: numeric[name] for name in NUMERIC_VARIABLES}
-    for name in CATEGORICAL_VARIABLES:
+    for name in MODEL_CATEGORIES:  # codes of categories the model does not read are not needed
         columns[name] = category_codes(categorical[name], vocabularies.get(name, []))
     columns["amt_to_category"] = amount_to_category(numeric["amt"], columns["category"],
                                                     category_amounts)
