@@ -45,13 +45,13 @@ from fraudpipe.engine.batch_io import (
 )
 from fraudpipe.engine.batch_rows import batch_rows
 from fraudpipe.engine.dataset import (
-    CATEGORICAL_VARIABLES,
     EVENT_VARIABLES,
     NUMERIC_VARIABLES,
     EventFrame,
     parse_events,
     read_csv_table,
 )
+from fraudpipe.engine.features import MODEL_CATEGORIES
 from fraudpipe.engine.rules import RuleSet, score_variable
 
 __all__ = ["OUTPUT_COLUMNS", "Detector", "ScoredBatch", "StageClock", "score_batch"]
@@ -162,7 +162,7 @@ class Detector:
     def input_columns(self, available: list[str]) -> list[str]:
         """The columns of a batch file that scoring reads (the others are only passed on)."""
         wanted = {"EVENT_TIMESTAMP", "ENTITY_ID", "EVENT_ID", "cc_num", *NUMERIC_VARIABLES,
-                  *CATEGORICAL_VARIABLES, *self.rules.used_variables}
+                  *MODEL_CATEGORIES, *self.rules.used_variables}
         return [c for c in available if c in wanted]
 
     def raw_margins(self, frame: pd.DataFrame, history: pd.DataFrame | None = None

@@ -210,3 +210,22 @@ def test_padded_categorical_values_score_as_trimmed_in_batch_and_realtime(
     assert padded_scores["MODEL_SCORES"].tolist() == plain_scores["MODEL_SCORES"].tolist()
     assert [json.loads(t) for t in realtime] == [
         json.loads(t) for t in plain_scores["MODEL_SCORES"]]
+
+
+def test_a_batch_rule_may_read_a_variable_the_model_does_not(
+    trained: BuiltinEngine, data_files: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    # GIVEN an ACTIVE detector version whose only rule reads $state (not a model input)
+    state = pd.read_csv(data_files[2], dtype=str, keep_default_na=False)["state"].iloc[0]
+    rules = [{"ruleId": "home", "expression": f'$state == "{state}"', "outcomes": ["home"]}]
+    created = trained.create_detector_version(
+        DETECTOR, [{"modelId": MODEL, "modelVersionNumber": "1.0"}], rules)
+    trained.update_detector_version_status(DETECTOR, created["detectorVersionId"], "ACTIVE")
+    batch = pd.read_csv(data_files[2], dtype=str, keep_default_na=False).head(100)
+    batch.to_csv(tmp_path / "b.csv", index=False)
+    # WHEN the batch is scored
+    out = score_file(trained, tmp_path / "b.csv", tmp_path / "o.csv")
+    # THEN exactly the rows of that state match
+    home = batch["state"] == state
+    assert home.any() and (~home).any()
+    assert [json.loads(o) for o in out["OUTCOMES"]] == [["home"] if h else [] for h in home]
