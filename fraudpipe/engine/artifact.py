@@ -90,28 +90,20 @@ class ModelArtifact:
             self.metadata.get("category_amounts"), self.profile,
         )
 
-    def state_matrix(
-        self, state: CardState, ts: int, numbers: dict[str, np.ndarray],
-        variables: dict[str, str],
-    ) -> np.ndarray:
-        """The matrix of one card's recent events plus a new event (the last row).
-
-        Why here: realtime scoring must build exactly the rows batch scoring builds for the
-        same history (the recent events with their categories, the older summary per row).
-        """
-        return self.states_matrix([state], [ts], [numbers], [variables])[0]
-
     def states_matrix(
         self, states: list[CardState], ts: list[int], numbers: list[dict[str, np.ndarray]],
         variables: list[dict[str, str]],
     ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`state_matrix` of several cards at once: each card's recent events followed by
-        its new event (cards must differ); returns the matrix and the row of each new event.
+        """The matrix of each card's recent events followed by its new event (cards must
+        differ); returns the matrix and the row of each new event.
+
+        Why here: realtime scoring must build exactly the rows batch scoring builds for the
+        same history (the recent events with their categories, the older summary per row).
 
         Why: realtime requests that arrive together are scored together, and building the
         features costs per numpy call far more than per row, so one call for several events
         costs about what one event costs. Each card's rows get a card code of their own, so
-        they get exactly the values :meth:`state_matrix` gives them alone. The columns are
+        they get exactly the values they would get alone. The columns are
         laid out as Python lists and turned into arrays once (a few dozen rows: per-card
         numpy calls and concatenations cost more than the values).
         """

@@ -108,9 +108,10 @@ def test_realtime_rows_equal_batch_rows_for_every_feature(tmp_path: Path) -> Non
                             {"category": names, **other})
     state = CardState()
     for i in range(n):
-        row = artifact.state_matrix(state, int(ts[i]), {"amt": amt[i:i + 1],
-                                                        "city_pop": np.array([1000.0])},
-                                    {"category": names[i], "gender": "F"})[-1]
+        matrix, _ = artifact.states_matrix([state], [int(ts[i])],
+                                           [{"amt": amt[i:i + 1], "city_pop": np.array([1000.0])}],
+                                           [{"category": names[i], "gender": "F"}])
+        row = matrix[-1]
         # THEN the realtime row equals the batch row, feature by feature
         for j, name in enumerate(FEATURES):
             np.testing.assert_array_equal(row[j], batch[i, j], err_msg=f"event {i} {name}")
