@@ -203,12 +203,16 @@ def unsure_rows(half: np.ndarray, raw: np.ndarray, tolerance: float) -> np.ndarr
 
 
 _CACHE: dict[tuple[str, float], ModelArtifact] = {}
+#: Model versions kept loaded per process, least recently used dropped first: a server that
+#: lives through many trainings would otherwise keep every booster and snapshot it ever used.
+MAX_LOADED = 8
 _LOCK = threading.Lock()
 _COMPILE_LOCK = threading.Lock()
 
 
 def load_artifact(folder: Path) -> ModelArtifact:
-    """Load (once per process, keyed by path and modification time) a model version folder."""
+    """Load (once per process, keyed by path and modification time; at most
+    :data:`MAX_LOADED` versions kept) a model version folder."""
     meta_path = folder / METADATA_FILE
     try:
         stamp = meta_path.stat().st_mtime
@@ -216,8 +220,9 @@ def load_artifact(folder: Path) -> ModelArtifact:
         raise ResourceNotFoundError(f"no trained model in {folder}") from exc
     key = (str(folder), stamp)
     with _LOCK:
-        cached = _CACHE.get(key)
+        cached = _CACHE.pop(key, None)
         if cached is not None:
+            _CACHE[key] = cached  # the most recently used is last
             return cached
         metadata = read_json(meta_path)
         if metadata.get("features") != FEATURES:
@@ -237,5 +242,7 @@ def load_artifact(folder: Path) -> ModelArtifact:
         for stale in [k for k in _CACHE if k[0] == key[0]]:
             del _CACHE[stale]
         _CACHE[key] = artifact
+        while len(_CACHE) > MAX_LOADED:
+            del _CACHE[next(iter(_CACHE))]
         return artifact
 

@@ -54,6 +54,8 @@ LABEL_SCHEMA = {"labelMapper": {"FRAUD": ["fraud"], "LEGIT": ["legit"]},
                 "unlabeledEventsTreatment": "IGNORE"}
 TRAIN_TARGET = "fraudpipe.engine.workers:run_training"
 BATCH_TARGET = "fraudpipe.engine.workers:run_batch"
+#: Detector versions an engine keeps built (a long-lived server sees one per deployment).
+MAX_DETECTORS = 8
 
 
 class BuiltinEngine:
@@ -282,11 +284,13 @@ class BuiltinEngine:
 
     def _detector_of(self, record: dict[str, Any]) -> Detector:
         """The detector of a version record, built once per version and record stamp (a
-        re-read record of an unchanged version gets the detector already built)."""
+        re-read record of an unchanged version gets the detector already built); at most
+        :data:`MAX_DETECTORS` kept, least recently used dropped first."""
         detector_id = record["detectorId"]
         key = (detector_id, record["detectorVersionId"], self.registry.detector_stamp(record))
-        cached = self._detectors.get(key)
+        cached = self._detectors.pop(key, None)
         if cached is not None:
+            self._detectors[key] = cached  # the most recently used is last
             return cached
         models = [
             ScoringModel(m["modelId"], m["modelVersionNumber"], m["modelType"],
@@ -300,6 +304,8 @@ class BuiltinEngine:
                             RuleSet(rules, record["ruleExecutionMode"]))
         self._detectors = {k: v for k, v in self._detectors.items() if k[:2] != key[:2]}
         self._detectors[key] = detector
+        while len(self._detectors) > MAX_DETECTORS:  # each holds its models' loaded artifacts
+            del self._detectors[next(iter(self._detectors))]
         return detector
 
     # --- batch --------------------------------------------------------------------------------
