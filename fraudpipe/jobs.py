@@ -107,7 +107,10 @@ class LocalJobs:
         if self.mode == "thread":
             record.pid = os.getpid()
             atomic_write_json(path, asdict(record))
-            thread = threading.Thread(target=run_job_file, args=(path,), daemon=True, name=job_id)
+            # Not a daemon: the interpreter waits for the job at exit instead of tearing it
+            # down mid-call (a daemon thread still importing LightGBM while the process
+            # finalizes aborts the whole process), and the job's record always gets its end.
+            thread = threading.Thread(target=run_job_file, args=(path,), name=job_id)
             self._threads[job_id] = thread
             thread.start()
         else:

@@ -351,8 +351,11 @@ def include(app: FastAPI) -> None:
     app.state.console_layouts = {}
     app.mount("/console-static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.include_router(router)
+    # Not a daemon: a server stopped within its first second waits for the import to end
+    # rather than finalizing under it (a daemon thread inside an extension module's import
+    # at interpreter exit can abort the process).
     threading.Thread(
-        target=_warm_up, args=(app.state.console_store,), daemon=True, name="console-warm-up"
+        target=_warm_up, args=(app.state.console_store,), name="console-warm-up"
     ).start()
 
 

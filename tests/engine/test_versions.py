@@ -167,3 +167,8 @@ def test_two_processes_creating_versions_get_distinct_numbers(workspace: Workspa
             (workspace.registry_dir / "models" / MODEL / "versions" / number / "version.json")
             .read_text())
         assert record["modelVersionNumber"] == number
+    # Thread-mode jobs are waited for at process exit: every training (of a missing file)
+    # recorded its failure; none was cut off mid-import and left RUNNING.
+    jobs = [json.loads(path.read_text()) for path in workspace.jobs_dir.glob("*.json")]
+    assert len(jobs) == 8
+    assert {job["status"] for job in jobs} == {"FAILED"}
