@@ -22,10 +22,12 @@ import math
 import os
 import sqlite3
 import threading
+from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import Field, dataclass, field, fields
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -47,6 +49,8 @@ __all__ = [
     "EntityStore",
     "Snapshot",
     "StoredCard",
+    "band_of",
+    "bases_of",
     "decode_state",
     "encode_state",
     "entity_key",
@@ -78,8 +82,24 @@ CATEGORY_STATS = ("count", "sum", "sumsq", "log_sum", "log_sumsq")
 
 
 def _category_row(cents: int) -> list[int]:
-    log = int(log_cents(np.array([cents]))[0])
+    log = _log_of(cents)
     return [1, cents, cents * cents, log, log * log]
+
+
+@lru_cache(maxsize=65_536)
+def _log_of(cents: int) -> int:
+    """:func:`~fraudpipe.engine.features.log_cents` of one amount, remembered: the same numpy
+    call as ever on a new amount (so the same integer), a dict look-up on one seen before."""
+    return int(log_cents(np.array([cents]))[0])
+
+
+def band_of(ts: int) -> int:
+    """:func:`~fraudpipe.engine.features.time_band` of one timestamp in Python integers.
+
+    Why it equals the numpy function: it is the same integer expression, and numpy's
+    ``//`` and ``%`` on int64 round towards minus infinity exactly as Python's do, with no
+    overflow for int64 inputs (every intermediate value is smaller than ``ts``)."""
+    return ((ts // 3600 % 24) + 2) % 24 // 4
 
 
 @dataclass
@@ -135,30 +155,98 @@ class CardState:
         )
 
     def add(self, ts: int, cents: int, category: str = "") -> None:
-        """Record a scored event and move events that can no longer be in a window to older."""
-        if np.isnan(self.first_ts) or ts < self.first_ts:
+        """Record a scored event and move events that can no longer be in a window to older.
+
+        Why not one sort of (event, category) pairs: a realtime server calls this for every
+        event, and the new event nearly always goes last; where the recent events are in time
+        order (always, unless written by hand), it is inserted after those at or before its
+        time, the place the stable sort gives it."""
+        if math.isnan(self.first_ts) or ts < self.first_ts:
             self.first_ts = float(ts)
-        events = list(zip(self.recent, self.categories_of_recent(), strict=True))
-        events.append(((int(ts), int(cents)), str(category).strip()))
-        events.sort(key=lambda event: event[0][0])
-        newest = events[-1][0][0]
-        while events and events[0][0][0] <= newest - HISTORY_SPAN:
-            (old_ts, old_cents), old_category = events.pop(0)
+        event, name = (int(ts), int(cents)), str(category).strip()
+        recent = list(self.recent)
+        if len(self.recent_categories) > len(recent):  # let zip(strict=True) say what is wrong
+            list(zip(recent, self.recent_categories, strict=True))
+        categories = self.categories_of_recent()
+        times = [t for t, _ in recent]
+        if times == sorted(times):
+            at = bisect_right(times, event[0])
+            recent.insert(at, event)
+            categories.insert(at, name)
+        else:
+            events = list(zip(recent, categories, strict=True))
+            events.append((event, name))
+            events.sort(key=lambda item: item[0][0])
+            recent = [item for item, _ in events]
+            categories = [item for _, item in events]
+        cutoff = recent[-1][0] - HISTORY_SPAN
+        aged = 0
+        while aged < len(recent) and recent[aged][0] <= cutoff:
+            aged += 1
+        for (old_ts, old_cents), old_category in zip(recent[:aged], categories[:aged],
+                                                      strict=True):
             self.older_count += 1
             self.older_sum += old_cents
             self.older_sumsq += old_cents * old_cents
-            if np.isnan(self.last_ts) or old_ts >= self.last_ts:
+            if math.isnan(self.last_ts) or old_ts >= self.last_ts:
                 self.last_ts, self.last_cents = float(old_ts), float(old_cents)
             if len(self.older_bands) != BANDS:
                 self.older_bands = [0] * BANDS
-            self.older_bands[int(time_band(np.array([old_ts]))[0])] += 1
+            self.older_bands[band_of(int(old_ts))] += 1
             if old_category:
                 row = _category_row(old_cents)
                 kept = self.older_categories.get(old_category, [0] * len(row))
                 self.older_categories[old_category] = [a + b for a, b in zip(kept, row,
                                                                               strict=True)]
-        self.recent = [event for event, _ in events]
-        self.recent_categories = [name for _, name in events]
+        self.recent = recent[aged:]
+        self.recent_categories = categories[aged:]
+
+
+def bases_of(states: list[CardState], categories: list[list[str]],
+             times: list[list[int]]) -> CardBase:
+    """``CardState.base(len(c), c, t)`` of each card, concatenated in one :class:`CardBase`.
+
+    Why: realtime scoring needs this for every event, and building each card's dozen arrays
+    and concatenating them cost more than the rows' values; here the values are laid out as
+    Python lists and turned into five arrays. The same values and dtypes as :meth:`base`:
+    counts and sums int64, each row's category sums and time band looked up in the state
+    (:func:`band_of` is :func:`time_band`), and the three times as ``np.full`` types them
+    (float64 unless every card's value is an integer).
+    """
+    width = len(CATEGORY_STATS)
+    zero = [0] * width
+    count: list[int] = []
+    total: list[int] = []
+    squares: list[int] = []
+    bands: list[int] = []
+    last_ts: list[float] = []
+    last_cents: list[float] = []
+    first_ts: list[float] = []
+    flat: list[int] = []
+    for state, names, card_times in zip(states, categories, times, strict=True):
+        n = len(names)
+        count += [state.older_count] * n
+        total += [state.older_sum] * n
+        squares += [state.older_sumsq] * n
+        last_ts += [state.last_ts] * n
+        last_cents += [state.last_cents] * n
+        first_ts += [state.first_ts] * n
+        found = state.older_categories
+        if found:
+            for name in names:
+                flat += found.get(str(name).strip(), zero)
+        else:
+            flat += zero * n
+        older = state.older_bands
+        bands += [older[band_of(int(t))] for t in card_times]
+    ints = np.array([count, total, squares, bands], dtype=np.int64)
+    stats = np.array(flat, dtype=np.int64).reshape(len(count), width)
+    return CardBase(
+        count=ints[0], sum_cents=ints[1], last_ts=np.array(last_ts),
+        last_cents=np.array(last_cents), sumsq_cents=ints[2], first_ts=np.array(first_ts),
+        cat_count=stats[:, 0], cat_sum=stats[:, 1], cat_sumsq=stats[:, 2],
+        cat_log_sum=stats[:, 3], cat_log_sumsq=stats[:, 4], band_count=ints[3],
+    )
 
 
 def _group_sums(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -428,6 +516,14 @@ class EntityStore:
         applied. Why one transaction: a commit appends to the WAL and wakes the next writer,
         so the events scored together are recorded together."""
         rows = [(key, version, encode_state(state)) for key, state, version in items]
+        if len(rows) == 1 and self._held == 0:  # the usual case, without the context manager
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            self._held = 1
+            try:
+                return [self._db.execute(self._UPSERT, rows[0]).rowcount == 1]
+            finally:
+                self._held = 0
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         with self.exclusive():
             if len(rows) == 1:
                 return [self._db.execute(self._UPSERT, rows[0]).rowcount == 1]
@@ -525,12 +621,10 @@ def encode_state(state: CardState) -> str:
 
     Fields must be JSON-shaped: numbers, strings, lists of tuples, dicts with string keys.
     """
-    values = {}
-    for item in _state_fields():
-        value = getattr(state, item.name)
+    values = dict(zip(_state_names(), _state_values()(state), strict=True))
+    for name, value in values.items():
         if isinstance(value, float) and math.isnan(value):
-            value = None
-        values[item.name] = value
+            values[name] = None
     if orjson is not None:
         try:
             return orjson.dumps(values).decode()
@@ -545,6 +639,8 @@ def decode_state(text: str) -> CardState:
     """Inverse of :func:`encode_state`; a field the JSON lacks gets its default."""
     exact = orjson is None or text.startswith(" ")
     values = json.loads(text) if exact else orjson.loads(text)
+    if values.keys() == _state_key_set():  # every field (what encode_state writes)
+        return _decode_fields(values)
     known = {}
     for item in _state_fields():
         if item.name not in values:
@@ -558,6 +654,53 @@ def decode_state(text: str) -> CardState:
     return CardState(**known)
 
 
+def _decode_fields(values: dict[str, Any]) -> CardState:
+    """:func:`decode_state` of a JSON object with every field, without the per-field loop:
+    the same conversions (null floats to NaN, arrays in lists to tuples), field by field."""
+    nan = float("nan")
+    last_ts, last_cents, first_ts = values["last_ts"], values["last_cents"], values["first_ts"]
+    recent, names, bands = values["recent"], values["recent_categories"], values["older_bands"]
+    return CardState(
+        older_count=values["older_count"],
+        older_sum=values["older_sum"],
+        last_ts=nan if last_ts is None else last_ts,
+        last_cents=nan if last_cents is None else last_cents,
+        recent=[tuple(v) if isinstance(v, list) else v for v in recent]
+        if isinstance(recent, list) else recent,
+        older_sumsq=values["older_sumsq"],
+        first_ts=nan if first_ts is None else first_ts,
+        recent_categories=_tuples(names),
+        older_categories=values["older_categories"],
+        older_bands=_tuples(bands),
+    )
+
+
+def _tuples(value: Any) -> Any:
+    """A list field as :func:`decode_state` converts it (inner arrays become tuples); the
+    lists encode_state writes hold none, so they are copied as they are."""
+    if not isinstance(value, list):
+        return value
+    if any(isinstance(v, list) for v in value):
+        return [tuple(v) if isinstance(v, list) else v for v in value]
+    return list(value)
+
+
 @lru_cache(maxsize=1)
 def _state_fields() -> tuple[Field[Any], ...]:
     return fields(CardState)
+
+
+@lru_cache(maxsize=1)
+def _state_names() -> tuple[str, ...]:
+    return tuple(item.name for item in _state_fields())
+
+
+@lru_cache(maxsize=1)
+def _state_key_set() -> frozenset[str]:
+    return frozenset(_state_names())
+
+
+@lru_cache(maxsize=1)
+def _state_values() -> Any:
+    """Every field's value of a state, in field order, in one C call."""
+    return attrgetter(*_state_names())
