@@ -35,6 +35,8 @@ class RowPredictor(Protocol):
 
     def raw(self, row: np.ndarray) -> float: ...
 
+    def raw_rows(self, matrix: np.ndarray, rows: list[int]) -> list[float]: ...
+
 
 class SingleRowPredictor:
     """Raw margin of one feature row through a FastConfig of ``booster`` (thread-safe)."""
@@ -56,6 +58,8 @@ class SingleRowPredictor:
         self._out = np.zeros(1, dtype=np.float64)
         self._out_ptr = self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
         self._out_len = ctypes.c_int64(0)
+        self._out_len_ref = ctypes.byref(self._out_len)
+        self._predict = self._lib.LGBM_BoosterPredictForMatSingleRowFast
         self._lock = threading.Lock()
 
     def raw(self, row: np.ndarray) -> float:
@@ -70,6 +74,30 @@ class SingleRowPredictor:
             ))  # fmt: skip
             return float(self._out[0])
 
+    def raw_rows(self, matrix: np.ndarray, rows: list[int]) -> list[float]:
+        """:meth:`raw` of the given rows of ``matrix`` (rows x ``n_features``).
+
+        Why: the per-call set-up of :meth:`raw` (a contiguous copy check, a ctypes pointer
+        object, ``byref``) cost more than LightGBM's prediction; here the matrix is checked
+        once and each row's address is its offset in it. The same C call on the same values.
+        """
+        values = np.ascontiguousarray(matrix, dtype=np.float64)
+        if values.ndim != 2 or values.shape[1] != self.n_features:
+            raise ValueError(f"expected rows of {self.n_features} features, got shape "
+                             f"{values.shape}")
+        start, step = values.ctypes.data, values.strides[0]
+        out: list[float] = []
+        with self._lock:
+            for row in map(int, rows):
+                if not 0 <= row < values.shape[0]:
+                    raise IndexError(f"row {row} of a {values.shape[0]}-row matrix")
+                code = self._predict(self._config, ctypes.c_void_p(start + row * step),
+                                     self._out_len_ref, self._out_ptr)
+                if code != 0:
+                    self._check(code)
+                out.append(float(self._out[0]))
+        return out
+
 
 class _BoosterPredict:
     """Fallback: ``Booster.predict`` with one thread."""
@@ -80,6 +108,9 @@ class _BoosterPredict:
     def raw(self, row: np.ndarray) -> float:
         matrix = np.asarray(row, dtype=np.float64).reshape(1, -1)
         return float(self._booster.predict(matrix, raw_score=True, num_threads=1)[0])
+
+    def raw_rows(self, matrix: np.ndarray, rows: list[int]) -> list[float]:
+        return [self.raw(matrix[row]) for row in rows]
 
 
 def single_row_predictor(booster: lgb.Booster) -> RowPredictor:

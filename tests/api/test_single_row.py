@@ -36,6 +36,18 @@ def test_single_row_margins_equal_booster_predict(booster):
     fast = single_row_predictor(booster)
     assert isinstance(fast, SingleRowPredictor)
     assert [fast.raw(row) for row in rows] == expected.tolist()
+    # several rows of one matrix at once (realtime scoring's call), any order, and repeated
+    picked = [39, 0, 7, 7, 21]
+    assert fast.raw_rows(rows, picked) == expected[picked].tolist()
+    assert fast.raw_rows(np.asfortranarray(rows), np.array(picked)) == expected[picked].tolist()
+
+
+def test_rows_outside_the_matrix_or_of_the_wrong_width_are_refused(booster):
+    fast = single_row_predictor(booster)
+    with pytest.raises(IndexError):
+        fast.raw_rows(np.zeros((3, 5)), [3])
+    with pytest.raises(ValueError, match="expected rows of 5 features"):
+        fast.raw_rows(np.zeros((3, 4)), [0])
 
 
 def test_a_loaded_model_keeps_its_predictor_and_releases_it_with_itself(booster):
