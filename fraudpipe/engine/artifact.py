@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import numpy as np
 from fraudpipe.engine.calibration import GRID, Calibration
 from fraudpipe.engine.compiled import CompiledPredictor, compiled_predictor
 from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES
-from fraudpipe.engine.entities import CardState, Snapshot
+from fraudpipe.engine.entities import CardState, Snapshot, bases_of
 from fraudpipe.engine.features import FEATURES, CardBase, build_features
 from fraudpipe.engine.profile import FraudProfile, profile_of
 from fraudpipe.engine.single_row import RowPredictor, single_row_predictor
@@ -91,11 +91,13 @@ class ModelArtifact:
         )
 
     def states_matrix(
-        self, states: list[CardState], ts: list[int], numbers: list[dict[str, np.ndarray]],
+        self, states: list[CardState], ts: list[int], numbers: list[dict[str, Any]],
         variables: list[dict[str, str]],
     ) -> tuple[np.ndarray, np.ndarray]:
         """The matrix of each card's recent events followed by its new event (cards must
-        differ); returns the matrix and the row of each new event.
+        differ); returns the matrix and the row of each new event. ``numbers``: each event's
+        numeric variables, numbers or one-value arrays (NaN when missing, imputed here as
+        :meth:`impute` does).
 
         Why here: realtime scoring must build exactly the rows batch scoring builds for the
         same history (the recent events with their categories, the older summary per row).
@@ -112,16 +114,18 @@ class ModelArtifact:
         times: list[int] = []
         numeric: dict[str, list[float]] = {name: [] for name in numbers[0]}
         text: dict[str, list[str]] = {name: [] for name in CATEGORICAL_VARIABLES}
-        bases, rows = [], []
+        rows, categories, card_times_all = [], [], []
         for code, (state, t, values, names) in enumerate(
                 zip(states, ts, numbers, variables, strict=True)):
-            k = len(state.recent)
+            recent = state.recent
+            k = len(recent)
             for name, column in numeric.items():  # imputed as impute() does, one value
-                value = float(values[name][0])
+                value = values[name]  # a number, or a one-value array (as batch columns are)
+                value = float(value) if isinstance(value, (float, int)) else float(value[0])
                 column += [0.0] * k
                 column.append(float(medians[name]) if math.isnan(value) else value)
-            numeric["amt"][-k - 1:-1] = [a / 100.0 for _, a in state.recent]
-            card_times = [r[0] for r in state.recent]
+            numeric["amt"][-k - 1:-1] = [a / 100.0 for _, a in recent]
+            card_times = [r[0] for r in recent]
             card_times.append(t)
             times += card_times
             card_codes += [code] * (k + 1)
@@ -134,16 +138,13 @@ class ModelArtifact:
                 else:
                     column += [""] * k
                     column.append(names.get(name, "").strip())
-            bases.append(state.base(k + 1, np.array(card_categories, dtype=object),
-                                    np.array(card_times, np.int64)))
-        base = bases[0] if len(bases) == 1 else CardBase(**{
-            item.name: np.concatenate([getattr(b, item.name) for b in bases])
-            for item in fields(CardBase)})
+            categories.append(card_categories)
+            card_times_all.append(card_times)
         return self.matrix(
             np.array(card_codes, dtype=np.int64), np.array(times, dtype=np.int64),
             {name: np.array(column, dtype=float) for name, column in numeric.items()},
-            {name: np.array(column, dtype=object) for name, column in text.items()}, base,
-            imputed=True,
+            {name: np.array(column, dtype=object) for name, column in text.items()},
+            bases_of(states, categories, card_times_all), imputed=True,
         ), np.array(rows, dtype=np.int64)
 
     def raw(self, matrix: np.ndarray, threads: int = 0, compiled: bool | None = None

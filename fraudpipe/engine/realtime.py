@@ -60,7 +60,7 @@ class _Parsed:
     key: str
     cents: int
     variables: dict[str, str]
-    numbers: dict[str, np.ndarray]  # one value each, NaN when missing
+    numbers: dict[str, float]  # NaN when missing
     imputed: list[str]
 
 
@@ -117,19 +117,39 @@ def predict_events(
 def _parse(detector: Detector, event: RealtimeEvent) -> _Parsed:
     ts = _epoch_seconds(event.event_id, event.event_timestamp)
     variables = {k: ("" if v is None else str(v)) for k, v in event.event_variables.items()}
-    numbers: dict[str, np.ndarray] = {}
+    numbers: dict[str, float] = {}
     for name in NUMERIC_VARIABLES:
         text = variables.get(name, "").strip()
         try:
-            numbers[name] = np.array([float(text) if text else np.nan])
+            numbers[name] = float(text) if text else math.nan
         except ValueError as exc:
             raise DataValidationError(
                 f"event {event.event_id}: variable {name} is not a number ({text!r})"
             ) from exc
-    first = detector.models[0].artifact
-    cents = int(to_cents(first.impute({"amt": numbers["amt"]})["amt"])[0])
-    return _Parsed(ts, entity_key(str(event.entity_id).strip()), cents, variables, numbers,
-                   [v for v in EVENT_VARIABLES if not variables.get(v, "").strip()])
+    amt = numbers["amt"]
+    if math.isnan(amt):  # imputed as ModelArtifact.impute does
+        amt = float(detector.models[0].artifact.medians["amt"])
+    return _Parsed(ts, entity_key(str(event.entity_id).strip()), cents_of(amt), variables,
+                   numbers, [v for v in EVENT_VARIABLES if not variables.get(v, "").strip()])
+
+
+#: Amounts in cents up to this size are converted in Python (:func:`cents_of`).
+_EXACT_CENTS = 2.0**62
+
+
+def cents_of(amt: float) -> int:
+    """:func:`~fraudpipe.engine.features.to_cents` of one amount, without three numpy calls.
+
+    Why it is the same integer: ``amt * 100.0`` is the same IEEE double product in Python as
+    in numpy; ``np.rint`` and Python's ``round`` both round it to the nearest integer, ties to
+    even, exactly (a double that large is already an integer, and the result fits); the cast
+    to int64 of such a value is exact. Outside +-2**62 (or NaN) the numpy function itself
+    decides (its casts of huge values are not Python's).
+    """
+    scaled = amt * 100.0
+    if -_EXACT_CENTS < scaled < _EXACT_CENTS:
+        return round(scaled)
+    return int(to_cents(np.array([amt]))[0])
 
 
 def _answer(
@@ -137,18 +157,21 @@ def _answer(
     indexes: list[int], answers: list[Any],
 ) -> None:
     """Rules over the scored events at once, then each event's response."""
-    hits = _rule_hits(detector, items, scores)
+    results = detector.rules.rule_results_each(_rule_rows(detector, items, scores))
+    models = [(m.model_id, m.model_type, m.version, score_variable(m.model_id))
+              for m in detector.models]
     for j, (index, item) in enumerate(zip(indexes, items, strict=True)):
+        found = scores[j]
         answers[index] = {
             "modelScores": [
                 {
-                    "modelVersion": {"modelId": m.model_id, "modelType": m.model_type,
-                                     "modelVersionNumber": m.version},
-                    "scores": {score_variable(m.model_id): scores[j][m.model_id]},
+                    "modelVersion": {"modelId": model_id, "modelType": model_type,
+                                     "modelVersionNumber": version},
+                    "scores": {variable: found[model_id]},
                 }
-                for m in detector.models
+                for model_id, model_type, version, variable in models
             ],
-            "ruleResults": detector.rules.rule_results(hits[j]),
+            "ruleResults": results[j],
             "externalModelOutputs": [],
             "imputedVariables": item.imputed,
             "detectorId": detector.detector_id,
@@ -161,10 +184,16 @@ def _rule_hits(
 ) -> list[np.ndarray]:
     """Each event's column of ``RuleSet.matches`` (which rules matched, after the mode), from
     the values its rules read (remembered by the rule set: :meth:`RuleSet.matches_each`)."""
+    return detector.rules.matches_each(_rule_rows(detector, items, scores))
+
+
+def _rule_rows(
+    detector: Detector, items: list[_Parsed], scores: list[dict[str, float]],
+) -> list[dict[str, Any]]:
+    """Each event's values of the variables its rules read."""
     used = detector.rules.used_variables
-    return detector.rules.matches_each([
-        {name: _rule_value(name, item, score) for name in used}
-        for item, score in zip(items, scores, strict=True)])
+    return [{name: _rule_value(name, item, score) for name in used}
+            for item, score in zip(items, scores, strict=True)]
 
 
 def _rule_value(name: str, item: _Parsed, scores: dict[str, float]) -> Any:
@@ -175,7 +204,7 @@ def _rule_value(name: str, item: _Parsed, scores: dict[str, float]) -> Any:
         if score_variable(model_id) == name:
             return value
     if name in item.numbers:
-        return float(item.numbers[name][0])
+        return item.numbers[name]
     return item.variables.get(name, "")
 
 
@@ -223,10 +252,9 @@ def _attempt(
         matrix, rows = artifact.states_matrix(
             states, [i.ts for i in items], [i.numbers for i in items],
             [i.variables for i in items])
-        predictor = artifact.row_predictor()
-        raw = np.array([predictor.raw(matrix[row]) for row in rows])
-        for j, value in enumerate(artifact.calibration.score(raw)):
-            scores[j][model.model_id] = float(value)
+        raw = np.array(artifact.row_predictor().raw_rows(matrix, rows.tolist()))
+        for j, value in enumerate(artifact.calibration.score(raw).tolist()):
+            scores[j][model.model_id] = value
     for state, item in zip(states, items, strict=True):
         state.add(item.ts, item.cents, item.variables.get("category", "").strip())
     written = store.write_many([

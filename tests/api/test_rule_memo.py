@@ -21,7 +21,7 @@ RULES = [
 def _item(category: str, amt: float) -> _Parsed:
     return _Parsed(ts=0, key="k", cents=int(amt * 100), imputed=[],
                    variables={"category": category, "amt": str(amt), "city_pop": "10"},
-                   numbers={"amt": np.array([amt]), "city_pop": np.array([10.0])})
+                   numbers={"amt": amt, "city_pop": 10.0})
 
 
 @pytest.mark.parametrize("mode", ["FIRST_MATCHED", "ALL_MATCHED"])
@@ -41,7 +41,7 @@ def test_remembered_matches_are_the_rules_matches(mode, monkeypatch):
         # THEN they are the columns of evaluating the rules on all of them
         env = detector.rule_variables(
             {"category": np.array([i.variables["category"] for i in items], dtype=object)},
-            {name: np.array([i.numbers[name][0] for i in items]) for name in ("amt", "city_pop")},
+            {name: np.array([i.numbers[name] for i in items]) for name in ("amt", "city_pop")},
             {"fraud_model": np.array([s["fraud_model"] for s in scores])})
         expected = detector.rules.matches(env, n)
         for j in range(n):
@@ -55,3 +55,20 @@ def test_rules_reading_no_variable_are_remembered_too():
     for _ in range(2):  # evaluated, then remembered
         columns = rules.matches_each([{}, {"amt": 3.0}])
         assert [c.tolist() for c in columns] == [[True, False], [True, False]]
+
+
+@pytest.mark.parametrize("mode", ["FIRST_MATCHED", "ALL_MATCHED"])
+def test_remembered_rule_results_are_the_results_of_the_columns(mode, monkeypatch):
+    monkeypatch.setattr(RuleSet, "MEMO_SIZE", 5)  # both memos start afresh several times
+    rules = RuleSet(RULES, mode)
+    rng = np.random.default_rng(4)
+    for _ in range(30):
+        rows = [{"category": str(rng.choice(["shopping_pos", "travel"])),
+                 "amt": float(rng.choice([12.5, 301.0])),
+                 "fraud_model_insightscore": float(rng.choice([100.0, 501.0, 901.0]))}
+                for _ in range(int(rng.integers(1, 5)))]
+        found = rules.rule_results_each(rows)
+        assert found == [rules.rule_results(c) for c in rules.matches_each(rows)]
+        found[0].append({"ruleId": "changed by a caller"})  # answers are the caller's own
+        assert rules.rule_results_each(rows[:1]) == [rules.rule_results(
+            rules.matches_each(rows[:1])[0])]

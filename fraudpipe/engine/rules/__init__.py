@@ -192,3 +192,30 @@ class RuleSet:
         """AFD's ``ruleResults`` for one event's column of :meth:`matches`."""
         return [{"ruleId": rule.rule_id, "outcomes": list(rule.outcomes)}
                 for rule, hit in zip(self.rules, matched, strict=True) if hit]
+
+    def rule_results_each(self, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """:meth:`rule_results` of each row's :meth:`matches_each` column (new lists and dicts
+        for every row, so a caller may change its answer).
+
+        Why: turning a remembered column into ``ruleResults`` walked every rule's numpy bool;
+        here the matched rules' ids and outcomes are remembered with it (per value
+        combination, as the columns are), and only the dicts are built per event.
+        """
+        memo = self._results_memo
+        keys = list(map(self._memo_key, rows))
+        found = [memo.get(key) for key in keys]
+        new = [j for j, pairs in enumerate(found) if pairs is None]
+        if new:
+            columns = self.matches_each([rows[j] for j in new])
+            if len(memo) + len(new) > self.MEMO_SIZE:
+                memo.clear()
+            for j, column in zip(new, columns, strict=True):
+                found[j] = memo[keys[j]] = tuple(
+                    (rule.rule_id, tuple(rule.outcomes))
+                    for rule, hit in zip(self.rules, column, strict=True) if hit)
+        return [[{"ruleId": rule_id, "outcomes": list(outcomes)} for rule_id, outcomes in pairs]
+                for pairs in found]  # type: ignore[union-attr]
+
+    @cached_property
+    def _results_memo(self) -> dict[Any, tuple[tuple[str, tuple[str, ...]], ...]]:
+        return {}
