@@ -14,7 +14,6 @@ event) per row, which the entity store and the training snapshot provide.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES, NUMERIC_VARIABLES
+from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES
 from fraudpipe.engine.profile import FraudProfile, profile_of
 
 __all__ = [
@@ -124,7 +123,10 @@ def to_cents(amt: np.ndarray) -> np.ndarray:
 
 def time_band(ts: np.ndarray) -> np.ndarray:
     """Band of the day (0..5) of UTC epoch seconds: 4-hour bands, band 0 is 22:00-01:59."""
-    hour = (np.asarray(ts, dtype=np.int64) // 3600) % 24
+    return _band((np.asarray(ts, dtype=np.int64) // 3600) % 24)
+
+
+def _band(hour: np.ndarray) -> np.ndarray:
     return ((hour + 2) % 24) // 4
 
 
@@ -137,34 +139,10 @@ def log_cents(cents: np.ndarray) -> np.ndarray:
     return np.rint(np.log(np.maximum(cents, 1)) * LOG_SCALE).astype(np.int64)
 
 
-def _group_prior(group: np.ndarray, values: list[np.ndarray]) -> tuple[np.ndarray,
-                                                                          list[np.ndarray]]:
-    """Per row: how many earlier rows share its ``group``, and their sums of ``values``.
-
-    Rows must already be in time order; a stable sort by group keeps that order inside a group.
-    Integer sums may wrap around in the running total, but differences stay exact.
-    """
-    n = len(group)
-    order = np.argsort(group, kind="stable")
-    g = group[order]
-    idx = np.arange(n)
-    first = np.ones(n, dtype=bool)
-    first[1:] = g[1:] != g[:-1]
-    start = np.maximum.accumulate(np.where(first, idx, 0))
-    count = np.empty(n, dtype=np.int64)
-    count[order] = idx - start
-    sums = []
-    for v in values:
-        cs = np.zeros(n + 1, dtype=v.dtype)
-        np.cumsum(v[order], out=cs[1:])
-        total = np.empty(n, dtype=v.dtype)
-        total[order] = cs[idx] - cs[start]
-        sums.append(total)
-    return count, sums
-
-
 def window_max(values: np.ndarray, left: np.ndarray) -> np.ndarray:
     """Per row ``i``: the largest of ``values[left[i]:i]`` (-1 where that range is empty).
+    ``left`` may hold the starts of several windows, one per row (the result then has a row
+    per window): on a realtime card history both windows take one pass.
 
     Why a sparse table: a window holds up to a few hundred of a card's events, and a loop over
     lags would cost that many passes over a 1.3M-row batch; level ``k`` holds the maxima of
@@ -174,8 +152,10 @@ def window_max(values: np.ndarray, left: np.ndarray) -> np.ndarray:
     n = len(values)
     idx = np.arange(n)
     if n <= 64:  # a realtime card history: one masked (n, n) pass beats the levels' set-up
-        inside = (idx[None, :] >= left[:, None]) & (idx[None, :] < idx[:, None])
-        return np.where(inside, values[None, :], -1).max(axis=1, initial=-1)
+        inside = (idx >= left[..., None]) & (idx < idx[:, None])
+        return np.where(inside, values, -1).max(axis=-1, initial=-1)
+    if left.ndim > 1:
+        return np.stack([window_max(values, row) for row in left])
     length = idx - left
     out = np.full(n, -1, dtype=values.dtype)
     has = length > 0
@@ -198,12 +178,18 @@ def night_hours(hour: np.ndarray) -> np.ndarray:
     return (hour >= 22) | (hour < 4)
 
 
-def time_features(ts: np.ndarray) -> dict[str, np.ndarray]:
-    """Hour of day, weekday (Monday 0) and night (22:00-03:59) from UTC epoch seconds."""
+def _day_parts(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hour of day, weekday (Monday 0) and night of UTC epoch seconds, as integers/booleans
+    (the history features reuse the hours)."""
     ts = np.asarray(ts, dtype=np.int64)
     hour = (ts // 3600) % 24
     weekday = (ts // 86400 + 3) % 7  # 1970-01-01 was a Thursday
-    night = night_hours(hour)
+    return hour, weekday, night_hours(hour)
+
+
+def time_features(ts: np.ndarray) -> dict[str, np.ndarray]:
+    """Hour of day, weekday (Monday 0) and night (22:00-03:59) from UTC epoch seconds."""
+    hour, weekday, night = _day_parts(ts)
     return {"hour": hour.astype(float), "weekday": weekday.astype(float), "night": night * 1.0}
 
 
@@ -217,167 +203,241 @@ def history_features(
     default all unknown); results are in input order. Without a ``profile`` (the fraud
     profile of a trained model version) ``llr`` is NaN and its window sums 0.
     """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        block, order = _history_block(card, ts, cents, base, category, profile)
+    if order is not None:
+        back = np.empty_like(block)
+        back[:, order] = block
+        block = back
+    return dict(zip(HISTORY_FEATURES, block, strict=True))
+
+
+def _rows(names: list[str]) -> slice:
+    """The rows of the history block holding ``names`` (evenly spaced, in order) as one
+    slice, so features computed stacked are stored in one assignment."""
+    at = [HISTORY_FEATURES.index(name) for name in names]
+    step = at[1] - at[0] if len(at) > 1 else 1
+    assert at == list(range(at[0], at[-1] + 1, step)), names
+    return slice(at[0], at[-1] + 1, step)
+
+
+#: Row of each feature in the history block (see :func:`_history_block`).
+_ROW = {name: j for j, name in enumerate(HISTORY_FEATURES)}
+_COUNTS = _rows([f"count_{w}" for w in WINDOWS])
+_SUMS = _rows([f"sum_{w}" for w in WINDOWS])
+_NIGHTS = _rows(["night_24h", "night_3d"])
+_HABITS = _rows(["cat_n_prev", "cat_share", "amt_to_cat_mean", "amt_cat_z", "lamt_cat_z"])
+_LLR_SUMS = _rows([f"llr_{w}" for w in FLAG_WINDOWS])
+#: Every look-back span, searched for at once; the rows of the windows' and the evidence
+#: sums' spans among them, and of the night counts' and the maxima's among the windows.
+_SPANS = sorted({*WINDOWS.values(), *FLAG_WINDOWS.values()})
+_SPAN_COLUMN = np.array(_SPANS, dtype=np.int64)[:, None]
+_WINDOW_SPANS = np.array([_SPANS.index(span) for span in WINDOWS.values()])
+_FLAG_SPANS = np.array([_SPANS.index(span) for span in FLAG_WINDOWS.values()])
+_NIGHT_WINDOWS = np.array([list(WINDOWS).index(w) for w in ("24h", "3d")])
+_MAX_WINDOWS = np.array([list(WINDOWS).index(w) for w in ("24h", "7d")])
+_W24, _W3D, _W7D = (list(WINDOWS).index(w) for w in ("24h", "3d", "7d"))
+#: Floors of the variances of the card's amounts, its amounts in the category and its log
+#: amounts there (LOG_SCALE units).
+_VARIANCE_FLOOR = np.array([[1.0], [1.0], [LOG_SCALE**2 / 100]])
+_BASE_FIELDS = ("count", "sum_cents", "last_ts", "last_cents", "sumsq_cents", "first_ts",
+                "cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq",
+                "band_count")
+
+
+def _history_block(
+    card: np.ndarray, ts: np.ndarray, cents: np.ndarray, base: CardBase | None,
+    category: np.ndarray | None, profile: FraudProfile | None, hour: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The history features as a ``(len(HISTORY_FEATURES), n)`` block whose columns are the
+    rows sorted by (card, time, input order), and that order (None when the rows already were
+    in it: realtime's card history plus its event, batch's slices). ``hour``: the rows' hours
+    of day if already known. Call under ``np.errstate(divide="ignore", invalid="ignore")``.
+
+    Why in slices of :data:`SLICE_ROWS` rows of whole cards: a row's features read only its
+    card's rows, and the stacked values of :func:`_history_rows` then stay in the CPU's
+    cache (on 1.3M rows at once they would not: training's features were slower).
+    """
     n = len(ts)
     base = base or CardBase.empty(n)
     if category is None:
         category = np.full(n, -1, dtype=np.int64)
+    if hour is None:
+        hour = _day_parts(ts)[0]
     idx = np.arange(n)
-    order = np.lexsort((idx, ts, card))
-    # rows already in (card, time) order -- realtime's card history plus its event -- need no
-    # gathering: plain views give the same values without two dozen fancy-index copies
-    ordered = bool(np.array_equal(order, idx))
-    pick = (lambda values: values) if ordered else (lambda values: values[order])
-    c, t, a = pick(card).astype(np.int64), pick(ts).astype(np.int64), pick(cents)
-    b_count, b_sum = pick(base.count), pick(base.sum_cents)
-    b_last_ts, b_last_cents = pick(base.last_ts), pick(base.last_cents)
-    assert base.sumsq_cents is not None and base.first_ts is not None
-    b_sumsq, b_first = pick(base.sumsq_cents), pick(base.first_ts)
-    first = np.ones(n, dtype=bool)
-    first[1:] = c[1:] != c[:-1]
-    start = np.maximum.accumulate(np.where(first, idx, 0))
-    cs = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(a, out=cs[1:])
-    cs2 = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(a * a, out=cs2[1:])
-    night = night_hours((t // 3600) % 24)
-    cn = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(night, out=cn[1:])
-    pos = idx - start
-    n_prev = pos + b_count
-    sum_prev = cs[idx] - cs[start] + b_sum
-    sumsq_prev = cs2[idx] - cs2[start] + b_sumsq
-    first_ts = np.fmin(b_first, t[start].astype(float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_prev = np.where(n_prev > 0, sum_prev / np.maximum(n_prev, 1), np.nan)
-        var_prev = np.where(n_prev > 1, sumsq_prev / np.maximum(n_prev, 1) - mean_prev**2, np.nan)
-        std_prev = np.sqrt(np.maximum(var_prev, 1.0))
-        daily_rate = n_prev / np.maximum((t - first_ts) / 86_400.0, 1.0)
-        prev_ts = np.where(first, b_last_ts, np.concatenate((t[-1:], t[:-1])).astype(float))
-        prev_cents = np.where(first, b_last_cents, np.concatenate((a[-1:], a[:-1])).astype(float))
-        out = {
-            "secs_since_prev": t - prev_ts,
-            "prev_amt": prev_cents / 100.0,
-            "n_prev": n_prev.astype(float),
-            "amt_to_mean": a / mean_prev,
-            "amt_z": (a - mean_prev) / std_prev,
-        }
-        # every window's first row (the habit counts' spans too) in one search, and each
-        # window kind for all spans at once: the same values as one search and pass per window
-        by_span = _window_starts((c << 32) + t, {*WINDOWS.values(), *FLAG_WINDOWS.values()})
-        lefts = np.stack([by_span[span] for span in WINDOWS.values()])
-        counts = (idx - lefts).astype(float)
-        sums = (cs[idx] - cs[lefts]) / 100.0
-        nights = (cn[idx] - cn[lefts]).astype(float)
-        for i, name in enumerate(WINDOWS):
-            out[f"count_{name}"], out[f"sum_{name}"] = counts[i], sums[i]
-            if name in ("24h", "3d"):
-                out[f"night_{name}"] = nights[i]
-        largest = {name: window_max(a, by_span[WINDOWS[name]]) for name in ("24h", "7d")}
-        out["amt_to_max_7d"] = np.where(largest["7d"] > 0, a / largest["7d"], np.nan)
-        out["max_24h_to_mean"] = np.where(largest["24h"] > 0, largest["24h"] / mean_prev, np.nan)
-        out["sum_24h_to_mean"] = out["sum_24h"] * 100.0 / mean_prev
-        out["count_24h_to_7d"] = out["count_24h"] / (out["count_7d"] + 1.0)
-        out["count_24h_to_rate"] = out["count_24h"] / daily_rate
-        out["count_3d_to_rate"] = out["count_3d"] / (3.0 * daily_rate)
-        out.update(_habit_features(c, t, a, pick(category).astype(np.int64), n_prev,
-                                   _sorted_base(base, pick), by_span, profile=profile))
-    if ordered:
-        return {name: np.asarray(values, dtype=float) for name, values in out.items()}
-    result = {}
-    for name, values in out.items():
-        back = np.empty(n, dtype=float)
-        back[order] = values
-        result[name] = back
-    return result
+    order: np.ndarray | None = np.lexsort((idx, ts, card))
+    columns = [card, ts, cents, category, hour, *(getattr(base, name) for name in _BASE_FIELDS)]
+    if (order == idx).all():
+        order = None  # plain views: the same values without a dozen fancy-index copies
+    else:
+        columns = [np.asarray(values)[order] for values in columns]
+    for name in (0, 1, 3):  # card, time, category
+        columns[name] = columns[name].astype(np.int64, copy=False)
+    block = np.empty((len(HISTORY_FEATURES), n))
+    if n <= SLICE_ROWS:
+        _history_rows(block, idx, columns, profile)
+        return block, order
+    card = columns[0]
+    cuts = [0, *np.unique(np.searchsorted(card, card[SLICE_ROWS::SLICE_ROWS], side="right")
+                          ).tolist()]
+    for start, stop in zip(cuts, [*cuts[1:], n], strict=True):
+        if stop > start:
+            _history_rows(block[:, start:stop], idx[:stop - start],
+                          [values[start:stop] for values in columns], profile)
+    return block, order
 
 
-def _window_starts(key: np.ndarray, spans: set[int]) -> dict[int, np.ndarray]:
-    """Per span (seconds): each row's first row within that span before it, for ``key`` =
-    card << 32 | ts in sorted order (one search for every span)."""
-    ordered = sorted(spans)
-    starts = np.searchsorted(key, key - np.array(ordered, dtype=np.int64)[:, None], side="right")
-    return dict(zip(ordered, starts, strict=True))
+#: Rows of whole cards whose history features are worked out together (see _history_block).
+SLICE_ROWS = 32_768
 
 
-def _sorted_base(base: CardBase, pick: Callable[[np.ndarray], np.ndarray]
-                 ) -> dict[str, np.ndarray]:
-    names = ("cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq", "band_count")
-    return {name: pick(np.asarray(getattr(base, name))) for name in names}
+def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
+                  profile: FraudProfile | None) -> None:
+    """Fills ``block`` (one row per history feature, one column per row) from ``columns``:
+    card, time, cents, category, hour and the :data:`_BASE_FIELDS` of rows sorted by card
+    and time; ``idx`` is ``arange`` of their number.
 
-
-def _habit_features(
-    c: np.ndarray, t: np.ndarray, a: np.ndarray, cat: np.ndarray, n_prev: np.ndarray,
-    base: dict[str, np.ndarray], by_span: dict[int, np.ndarray],
-    profile: FraudProfile | None = None,
-) -> dict[str, np.ndarray]:
-    """The card's own habits before each row (rows sorted by card and time): how often and
-    how much it spent in this row's category, and how often it spent in this time band.
-
-    Why: fraud is unusual *for the card* -- a category it never uses, an amount far from what
-    it usually pays there, an hour it is usually asleep -- while the same amount, category or
-    hour is ordinary for other cardholders.
+    Why values stacked: realtime builds these for a few dozen rows, where each numpy call
+    costs far more than its rows, so values that get the same operations go through them
+    together (the running sums of five values in one cumsum, both habit groupings in one
+    sort, the three mean/variance pairs in one pass, every window start in one search) and
+    every feature is written straight into its row of the block, which the caller moves into
+    the model matrix in one copy.
     """
-    known = cat >= 0
-    width = int(cat.max(initial=0)) + 2
-    group = c * width + np.where(known, cat, width - 1)
+    n = len(idx)
+    (c, t, a, cat, hour, b_count, b_sum, b_last_ts, b_last_cents, b_sumsq, b_first,
+     b_cat_count, b_cat_sum, b_cat_sumsq, b_log_sum, b_log_sumsq, b_band_count) = columns
+
+    # each row's card: its first row, and whether the row is that first one
+    first = np.empty(n, dtype=bool)
+    first[:1] = True
+    np.not_equal(c[1:], c[:-1], out=first[1:])
+    start = np.maximum.accumulate(idx * first)
+    n_prev = idx - start + b_count
+    # the card's earlier rows in this row's category (unknown ones are one category) and in
+    # its time band: both groupings in one stable sort, which keeps time order in a group
+    card_key = c << 32
+    groups = np.empty((2, n), dtype=np.int64)
+    np.add(card_key, np.maximum(cat, -1), out=groups[0])
+    np.add(card_key, _band(hour), out=groups[1])
+    by_group = groups.argsort(axis=1, kind="stable")
+    new = np.empty((2, n), dtype=bool)  # first row of its group, in group order
+    new[:, :1] = True
+    for keys, order_g, new_g in zip(groups, by_group, new, strict=True):
+        keys = keys[order_g]  # (row by row: numpy's 2-D fancy indexing is several times slower)
+        np.not_equal(keys[1:], keys[:-1], out=new_g[1:])
+    group_start = np.maximum.accumulate(idx * new, axis=1)
+    in_group = np.empty((2, n), dtype=np.int64)
+    for counts_g, order_g, start_g in zip(in_group, by_group, group_start, strict=True):
+        counts_g[order_g] = idx - start_g
+    in_group[0] += b_cat_count
+    in_group[1] += b_band_count
+    cat_n, band_n = in_group
+
+    # running sums (a leading 0, then through each row) in card order of night, cents,
+    # squared cents, log cents and squared log cents, and of the last four in category
+    # order. Integer sums may wrap around in the running total, but differences stay exact.
     la = log_cents(a)
-    count, (total, squares, ltotal, lsquares) = _group_prior(group, [a, a * a, la, la * la])
-    cat_n = count + base["cat_count"]
-    cat_sum = total + base["cat_sum"]
-    cat_sumsq = squares + base["cat_sumsq"]
-    band_n, _ = _group_prior(c * BANDS + time_band(t), [])
-    band_n = band_n + base["band_count"]
-    cat_mean = np.where(cat_n > 0, cat_sum / np.maximum(cat_n, 1), np.nan)
-    cat_var = np.where(cat_n > 1, cat_sumsq / np.maximum(cat_n, 1) - cat_mean**2, np.nan)
-    lsum, lsq = ltotal + base["cat_log_sum"], lsquares + base["cat_log_sumsq"]
-    lmean = np.where(cat_n > 0, lsum / np.maximum(cat_n, 1), np.nan)
-    lvar = np.where(cat_n > 1, lsq / np.maximum(cat_n, 1) - lmean**2, np.nan)
+    running = np.zeros((9, n + 1), dtype=np.int64)
+    own = running[:5, 1:]
+    own[0] = night_hours(hour)
+    own[1] = a
+    np.multiply(a, a, out=own[2])
+    own[3] = la
+    np.multiply(la, la, out=own[4])
+    running[5:, 1:] = own[1:].take(by_group[0], axis=1)
+    running.cumsum(axis=1, out=running)
+    before = running[:, :-1]  # per row, the sums over the rows before it
+    # sums and sums of squares of the earlier amounts: of the card, of the card in this
+    # category, of the card's log amounts in this category
+    totals = np.empty((3, 2, n), dtype=np.int64)
+    np.subtract(before[1:3], running[1:3].take(start, axis=1), out=totals[0])
+    in_category = before[5:] - running[5:].take(group_start[0], axis=1)  # in group order
+    for total, values in zip(totals[1:].reshape(4, n), in_category, strict=True):
+        total[by_group[0]] = values
+    for total, older in zip(totals.reshape(6, n), (b_sum, b_sumsq, b_cat_sum, b_cat_sumsq,
+                                                    b_log_sum, b_log_sumsq), strict=True):
+        total += older
+    counts = np.empty((3, n), dtype=np.int64)
+    counts[0] = n_prev
+    counts[1:] = cat_n
+    at_least_1 = np.maximum(counts, 1)
+    mean = np.where(counts > 0, totals[:, 0] / at_least_1, np.nan)
+    var = np.where(counts > 1, totals[:, 1] / at_least_1 - mean**2, np.nan)
+    sd = np.sqrt(np.maximum(var, _VARIANCE_FLOOR))
+    mean_prev = mean[0]
+    amounts = np.empty((3, n), dtype=np.int64)
+    amounts[:2] = a
+    amounts[2] = la
+    z = (amounts - mean) / sd  # amount z-scores: card, category, log amount in the category
+
+    np.subtract(t, np.where(first, b_last_ts, t[idx - 1]), out=block[_ROW["secs_since_prev"]])
+    np.divide(np.where(first, b_last_cents, a[idx - 1]), 100.0, out=block[_ROW["prev_amt"]])
+    block[_ROW["n_prev"]] = n_prev
+    np.divide(a, mean_prev, out=block[_ROW["amt_to_mean"]])
+    block[_ROW["amt_z"]] = z[0]
+
+    # every window's first row (the evidence sums' spans too) in one search
+    key = card_key + t
+    starts = np.searchsorted(key, key - _SPAN_COLUMN, side="right")
+    lefts = starts[_WINDOW_SPANS]
+    in_window = idx - lefts
+    block[_COUNTS] = in_window
+    np.divide(before[1] - running[1][lefts], 100.0, out=block[_SUMS])
+    block[_NIGHTS] = before[0] - running[0][lefts[_NIGHT_WINDOWS]]
+    largest_24h, largest_7d = window_max(a, lefts[_MAX_WINDOWS])
+    block[_ROW["amt_to_max_7d"]] = np.where(largest_7d > 0, a / largest_7d, np.nan)
+    block[_ROW["max_24h_to_mean"]] = np.where(largest_24h > 0, largest_24h / mean_prev, np.nan)
+    first_ts = np.fmin(b_first, t[start])
+    daily_rate = n_prev / np.maximum((t - first_ts) / 86_400.0, 1.0)
+    np.divide(block[_ROW["sum_24h"]] * 100.0, mean_prev, out=block[_ROW["sum_24h_to_mean"]])
+    np.divide(in_window[_W24], in_window[_W7D] + 1.0, out=block[_ROW["count_24h_to_7d"]])
+    np.divide(in_window[_W24], daily_rate, out=block[_ROW["count_24h_to_rate"]])
+    np.divide(in_window[_W3D], 3.0 * daily_rate, out=block[_ROW["count_3d_to_rate"]])
+
+    # the card's own habits before each row: how often and how much it spent in this row's
+    # category, and how often in this time band. Why: fraud is unusual *for the card* -- a
+    # category it never uses, an amount far from what it usually pays there, an hour it is
+    # usually asleep -- while the same amount, category or hour is ordinary for other
+    # cardholders. Unknown categories get no category habits.
+    known = cat >= 0
     seen = np.where(n_prev > 0, 1.0, np.nan)
-    lsd = np.sqrt(np.maximum(lvar, LOG_SCALE**2 / 100))
-    lz = np.where(known, (la - lmean) / lsd, np.nan)
+    shares = in_group / at_least_1[0] * seen
+    habits = block[_HABITS]  # cat_n_prev, cat_share, amt_to_cat_mean, amt_cat_z, lamt_cat_z
+    habits[0] = cat_n
+    habits[1] = shares[0]
+    np.divide(a, mean[1], out=habits[2])
+    habits[3:] = z[1:]
+    habits[:, ~known] = np.nan
+    block[_ROW["band_share"]] = shares[1]
+    llr = _event_llr(profile, cat, hour, la, cat_n, n_prev, habits[4], sd[2])
+    block[_ROW["llr"]] = llr
     # per event, from its own earlier history: how much it looks like fraud rather than the
     # card's own spending, and whether it falls in a time band the card rarely uses. Summed
     # as integers (the evidence in hundredths), so window sums are exact however the events
     # are batched. (Counts of flagged events -- a category new to the card, an amount far
     # above its usual one, big night amounts -- added nothing once these sums were there.)
-    llr = _event_llr(profile, cat, t, la, cat_n, n_prev, lz, lsd)
-    evidence = (np.zeros(len(t), dtype=np.int64) if profile is None
-                else np.rint(np.maximum(llr, 0) * 100).astype(np.int64))
-    odd = (band_n * 10 < n_prev) & (n_prev >= 10)
-    names = ("llr", "odd_hour")
-    flags = np.stack([evidence, odd]).astype(np.int64)
-    cs = np.zeros((len(names), len(t) + 1), dtype=np.int64)
-    np.cumsum(flags, axis=1, out=cs[:, 1:])
-    before = cs[:, :-1]  # per row, the flags of the rows before it (cs[:, arange(n)])
-    counts = {}
-    for w, span in FLAG_WINDOWS.items():
-        rows = len(names) if w == "24h" else len(names) - 1  # odd_hour: 24 hours only
-        window = (before[:rows] - cs[:rows, by_span[span]]).astype(float)
-        counts.update((f"{name}_{w}", window[i]) for i, name in enumerate(names[:rows]))
-    return {
-        **counts,
-        "cat_n_prev": np.where(known, cat_n, np.nan),
-        "cat_share": np.where(known, cat_n / np.maximum(n_prev, 1) * seen, np.nan),
-        "amt_to_cat_mean": np.where(known, a / cat_mean, np.nan),
-        "amt_cat_z": np.where(known, (a - cat_mean) / np.sqrt(np.maximum(cat_var, 1.0)), np.nan),
-        "lamt_cat_z": lz,
-        "band_share": band_n / np.maximum(n_prev, 1) * seen,
-        "llr": llr,
-    }
+    flags = np.zeros((2, n + 1), dtype=np.int64)
+    if profile is not None:
+        flags[0, 1:] = np.rint(np.maximum(llr, 0) * 100).astype(np.int64)
+    flags[1, 1:] = (band_n * 10 < n_prev) & (n_prev >= 10)
+    flags.cumsum(axis=1, out=flags)
+    block[_LLR_SUMS] = flags[0, :-1] - flags[0][starts[_FLAG_SPANS]]
+    block[_ROW["odd_hour_24h"]] = flags[1, :-1] - flags[1][lefts[_W24]]
 
 
-def _event_llr(profile: FraudProfile | None, cat: np.ndarray, t: np.ndarray, la: np.ndarray,
+def _event_llr(profile: FraudProfile | None, cat: np.ndarray, hour: np.ndarray, la: np.ndarray,
                cat_n: np.ndarray, n_prev: np.ndarray, lz: np.ndarray, lsd: np.ndarray
                ) -> np.ndarray:
     """Per row, :meth:`FraudProfile.llr` of the event against the card's earlier events in its
     category (``la``, ``lsd``: log amounts and their spread in LOG_SCALE units; ``lz``: the
     amount's z-score there); NaN without a profile."""
     if profile is None:
-        return np.full(len(t), np.nan)
+        return np.full(len(cat), np.nan)
     # the card's share of this category, half an event added to each of the profile's
     # categories (the same in a batch and in a realtime card history)
     share = (cat_n + 0.5) / (n_prev + 0.5 * len(profile.fraud_category))
-    return profile.llr(cat, (t // 3600) % 24, la, LOG_SCALE, share, cat_n, lz, lsd)
+    return profile.llr(cat, hour, la, LOG_SCALE, share, cat_n, lz, lsd)
 
 
 #: Up to this many values of an Arrow array are looked up in a dict (at 200 values: ~45 µs
@@ -409,15 +469,25 @@ def category_codes(values: np.ndarray, vocabulary: list[str]) -> np.ndarray:
 
 
 def amount_to_category(
-    amt: np.ndarray, codes: np.ndarray, medians: list[float] | None
+    amt: np.ndarray, category: np.ndarray, medians: list[float] | None
 ) -> np.ndarray:
-    """``amt`` divided by the median amount of its category (NaN for unknown categories)."""
+    """``amt`` divided by the median amount of its category (``category``: integer codes, -1
+    for unknown, which gets NaN)."""
     if not medians:
         return np.full(len(amt), np.nan)
-    table = np.append(np.asarray(medians, dtype=float), np.nan)
-    index = np.where(np.isnan(codes), len(medians), codes).astype(np.int64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return amt / table[index]
+    return amt / _median_table(tuple(medians))[category]
+
+
+@lru_cache(maxsize=64)
+def _median_table(medians: tuple[float, ...]) -> np.ndarray:
+    """The medians followed by NaN, the value code -1 (unknown) reads."""
+    return np.append(np.asarray(medians, dtype=float), np.nan)
+
+
+#: Column of each feature in the model matrix; the history features are its last columns.
+COLUMN = {name: j for j, name in enumerate(FEATURES)}
+_HISTORY_COLUMNS = slice(len(FEATURES) - len(HISTORY_FEATURES), len(FEATURES))
+assert FEATURES[_HISTORY_COLUMNS] == HISTORY_FEATURES
 
 
 def build_features(
@@ -436,19 +506,26 @@ def build_features(
     :data:`MODEL_CATEGORIES` at least);
     ``category_amounts`` are the training medians of ``amt`` per ``category`` vocabulary entry;
     ``profile`` is the model version's fraud profile (:mod:`fraudpipe.engine.profile`).
+    Each column is written straight into the matrix (one copy of each value).
     """
-    n = len(ts)
-    columns: dict[str, np.ndarray] = {name: numeric[name] for name in NUMERIC_VARIABLES}
-    for name in MODEL_CATEGORIES:  # codes of categories the model does not read are not needed
-        columns[name] = category_codes(categorical[name], vocabularies.get(name, []))
-    columns["amt_to_category"] = amount_to_category(numeric["amt"], columns["category"],
-                                                    category_amounts)
-    columns.update(time_features(ts))
-    codes = columns["category"]  # NaN (unknown) -> -1; where() is nan_to_num without its
-    category = np.where(np.isnan(codes), -1.0, codes).astype(np.int64)  # per-call overhead
-    columns.update(history_features(card, ts, to_cents(numeric["amt"]), base, category,
-                                    profile_of(profile)))
-    matrix = np.empty((n, len(FEATURES)), dtype=float)
-    for j, name in enumerate(FEATURES):
-        matrix[:, j] = columns[name]
+    matrix = np.empty((len(ts), len(FEATURES)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name in MODEL_VARIABLES:  # codes of categories the model does not read: not needed
+            matrix[:, COLUMN[name]] = (
+                category_codes(categorical[name], vocabularies.get(name, []))
+                if name in MODEL_CATEGORIES else numeric[name])
+        codes = matrix[:, COLUMN["category"]]  # NaN (unknown) -> -1; where() is nan_to_num
+        category = np.where(np.isnan(codes), -1.0, codes).astype(np.int64)  # without its cost
+        matrix[:, COLUMN["amt_to_category"]] = amount_to_category(numeric["amt"], category,
+                                                                  category_amounts)
+        hour, weekday, night = _day_parts(ts)
+        matrix[:, COLUMN["hour"]] = hour
+        matrix[:, COLUMN["weekday"]] = weekday
+        matrix[:, COLUMN["night"]] = night
+        block, order = _history_block(card, ts, to_cents(numeric["amt"]), base, category,
+                                      profile_of(profile), hour)
+    if order is None:
+        matrix[:, _HISTORY_COLUMNS] = block.T
+    else:
+        matrix[order, _HISTORY_COLUMNS] = block.T
     return matrix
