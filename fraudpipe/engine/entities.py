@@ -621,10 +621,27 @@ def encode_state(state: CardState) -> str:
 
     Fields must be JSON-shaped: numbers, strings, lists of tuples, dicts with string keys.
     """
-    values = dict(zip(_state_names(), _state_values()(state), strict=True))
-    for name, value in values.items():
-        if isinstance(value, float) and math.isnan(value):
-            values[name] = None
+    s = state
+    if type(s.older_count) is int and type(s.older_sum) is int and type(s.older_sumsq) is int:
+        # the usual types: only the three times and amounts can be NaN (a literal is quicker
+        # than the loop below; the same object, keys in field order)
+        # (a test checks that it names every field, in order)
+        last_ts, last_cents, first_ts = s.last_ts, s.last_cents, s.first_ts
+        values = {
+            "older_count": s.older_count, "older_sum": s.older_sum,
+            "last_ts": None if isinstance(last_ts, float) and last_ts != last_ts else last_ts,
+            "last_cents": (None if isinstance(last_cents, float) and last_cents != last_cents
+                           else last_cents),
+            "recent": s.recent, "older_sumsq": s.older_sumsq,
+            "first_ts": None if isinstance(first_ts, float) and first_ts != first_ts else first_ts,
+            "recent_categories": s.recent_categories, "older_categories": s.older_categories,
+            "older_bands": s.older_bands,
+        }  # fmt: skip
+    else:
+        values = dict(zip(_state_names(), _state_values()(state), strict=True))
+        for name, value in values.items():
+            if isinstance(value, float) and math.isnan(value):
+                values[name] = None
     if orjson is not None:
         try:
             return orjson.dumps(values).decode()
@@ -656,33 +673,35 @@ def decode_state(text: str) -> CardState:
 
 def _decode_fields(values: dict[str, Any]) -> CardState:
     """:func:`decode_state` of a JSON object with every field, without the per-field loop:
-    the same conversions (null floats to NaN, arrays in lists to tuples), field by field."""
+    the same conversions (null floats to NaN, arrays in lists to tuples), field by field.
+    The lists are the decoder's own new objects, so they are kept rather than copied."""
     nan = float("nan")
     last_ts, last_cents, first_ts = values["last_ts"], values["last_cents"], values["first_ts"]
-    recent, names, bands = values["recent"], values["recent_categories"], values["older_bands"]
     return CardState(
         older_count=values["older_count"],
         older_sum=values["older_sum"],
         last_ts=nan if last_ts is None else last_ts,
         last_cents=nan if last_cents is None else last_cents,
-        recent=[tuple(v) if isinstance(v, list) else v for v in recent]
-        if isinstance(recent, list) else recent,
+        recent=_tuples(values["recent"]),
         older_sumsq=values["older_sumsq"],
         first_ts=nan if first_ts is None else first_ts,
-        recent_categories=_tuples(names),
+        recent_categories=_tuples(values["recent_categories"]),
         older_categories=values["older_categories"],
-        older_bands=_tuples(bands),
+        older_bands=_tuples(values["older_bands"]),
     )
 
 
 def _tuples(value: Any) -> Any:
-    """A list field as :func:`decode_state` converts it (inner arrays become tuples); the
-    lists encode_state writes hold none, so they are copied as they are."""
+    """A list field as :func:`decode_state` converts it: arrays in it become tuples (recent
+    events are ``[ts, cents]`` arrays, the other lists hold none)."""
     if not isinstance(value, list):
         return value
-    if any(isinstance(v, list) for v in value):
-        return [tuple(v) if isinstance(v, list) else v for v in value]
-    return list(value)
+    kinds = set(map(type, value))
+    if list not in kinds:
+        return value
+    if len(kinds) == 1:
+        return list(map(tuple, value))
+    return [tuple(v) if isinstance(v, list) else v for v in value]
 
 
 @lru_cache(maxsize=1)
@@ -704,3 +723,4 @@ def _state_key_set() -> frozenset[str]:
 def _state_values() -> Any:
     """Every field's value of a state, in field order, in one C call."""
     return attrgetter(*_state_names())
+

@@ -142,3 +142,16 @@ def test_decoding_every_field_is_decoding_field_by_field():
                           "recent_categories": [["x"]], "older_categories": {},
                           "older_bands": [0] * BANDS})
     assert odd.recent_categories == [("x",)] and odd.recent == [(1, 2)]
+
+
+def test_encoding_the_usual_types_names_every_field_as_the_general_path_does():
+    import json
+
+    from fraudpipe.engine.entities import _state_names
+
+    for state in _states():
+        assert tuple(json.loads(encode_state(state))) == _state_names()
+    # a float where an integer belongs takes the general path: NaN written as null there too
+    odd = CardState(older_count=float("nan"), older_sum=2.5)
+    assert json.loads(encode_state(odd))["older_count"] is None
+    assert json.loads(encode_state(odd))["older_sum"] == 2.5
