@@ -142,34 +142,36 @@ def log_cents(cents: np.ndarray) -> np.ndarray:
 def window_max(values: np.ndarray, left: np.ndarray) -> np.ndarray:
     """Per row ``i``: the largest of ``values[left[i]:i]`` (-1 where that range is empty).
     ``left`` may hold the starts of several windows, one per row (the result then has a row
-    per window): on a realtime card history both windows take one pass.
+    per window): they share every pass.
 
     Why a sparse table: a window holds up to a few hundred of a card's events, and a loop over
     lags would cost that many passes over a 1.3M-row batch; level ``k`` holds the maxima of
     ranges of ``2**k`` rows, so a range is two overlapping lookups at its level, about
-    log2(longest window) passes. Only the current level is kept in memory.
+    log2(longest window) passes to build the levels and one lookup for every range.
     """
     n = len(values)
     idx = np.arange(n)
-    if n <= 64:  # a realtime card history: one masked (n, n) pass beats the levels' set-up
-        inside = (idx >= left[..., None]) & (idx < idx[:, None])
-        return np.where(inside, values, -1).max(axis=-1, initial=-1)
-    if left.ndim > 1:
-        return np.stack([window_max(values, row) for row in left])
+    if n <= len(_EARLIER):  # a realtime card history: one masked (n, n) pass beats the levels
+        inside = (idx >= left[..., None]) & _EARLIER[:n, :n]
+        return np.maximum.reduce(np.where(inside, values, -1), axis=-1, initial=-1)
     length = idx - left
-    out = np.full(n, -1, dtype=values.dtype)
     has = length > 0
-    level = np.zeros(n, dtype=np.int64)
-    level[has] = np.frexp(length[has].astype(float))[1] - 1  # exact floor(log2) of integers
-    table = values
-    for k in range(int(level.max(initial=0)) + 1):
-        if k:
-            half = 1 << (k - 1)
-            table = np.maximum(table[:-half], table[half:])
-        rows = np.flatnonzero(has & (level == k))
-        if len(rows):
-            out[rows] = np.maximum(table[left[rows]], table[rows - (1 << k)])
-    return out
+    # exact floor(log2) of integers (empty ranges read level 0, then -1)
+    level = np.frexp(np.maximum(length, 1).astype(float))[1].astype(np.int64) - 1
+    levels = int(level.max(initial=0)) + 1
+    table = np.empty((levels, n), dtype=values.dtype)  # past a level's last full range: unread
+    table[0] = values
+    for k in range(1, levels):
+        half = 1 << (k - 1)
+        np.maximum(table[k - 1, :-half], table[k - 1, half:], out=table[k, :-half])
+    flat = table.ravel()
+    row = level * n
+    largest = np.maximum(flat[row + left], flat[row + idx - (1 << level)])
+    return np.where(has, largest, -1)
+
+
+#: ``_EARLIER[i, j]``: row ``j`` comes before row ``i`` (window_max's masks, up to 64 rows).
+_EARLIER = np.tri(64, k=-1, dtype=bool)
 
 
 def night_hours(hour: np.ndarray) -> np.ndarray:
