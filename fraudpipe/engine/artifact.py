@@ -122,9 +122,8 @@ class ModelArtifact:
             for name, column in numeric.items():  # imputed as impute() does, one value
                 value = values[name]  # a number, or a one-value array (as batch columns are)
                 value = float(value) if isinstance(value, (float, int)) else float(value[0])
-                column += [0.0] * k
+                column += [a / 100.0 for _, a in recent] if name == "amt" else [0.0] * k
                 column.append(float(medians[name]) if math.isnan(value) else value)
-            numeric["amt"][-k - 1:-1] = [a / 100.0 for _, a in recent]
             card_times = [r[0] for r in recent]
             card_times.append(t)
             times += card_times

@@ -198,8 +198,8 @@ class CardState:
                 kept = self.older_categories.get(old_category, [0] * len(row))
                 self.older_categories[old_category] = [a + b for a, b in zip(kept, row,
                                                                               strict=True)]
-        self.recent = recent[aged:]
-        self.recent_categories = categories[aged:]
+        self.recent = recent[aged:] if aged else recent
+        self.recent_categories = categories[aged:] if aged else categories
 
 
 def bases_of(states: list[CardState], categories: list[list[str]],
@@ -207,46 +207,47 @@ def bases_of(states: list[CardState], categories: list[list[str]],
     """``CardState.base(len(c), c, t)`` of each card, concatenated in one :class:`CardBase`.
 
     Why: realtime scoring needs this for every event, and building each card's dozen arrays
-    and concatenating them cost more than the rows' values; here the values are laid out as
-    Python lists and turned into five arrays. The same values and dtypes as :meth:`base`:
-    counts and sums int64, each row's category sums and time band looked up in the state
-    (:func:`band_of` is :func:`time_band`), and the three times as ``np.full`` types them
-    (float64 unless every card's value is an integer).
+    and concatenating them cost more than the rows' values; here each row's integers are laid
+    out in one Python list (and its times in another) and turned into two arrays, whose
+    columns are the fields. The same values and dtypes as :meth:`base`: counts and sums
+    int64, each row's category sums and time-band count looked up in the state (the band as
+    :func:`band_of` gives it), and the three times float64 (typed as ``np.full`` types them
+    when a state holds another type).
     """
-    width = len(CATEGORY_STATS)
-    zero = [0] * width
-    count: list[int] = []
-    total: list[int] = []
-    squares: list[int] = []
-    bands: list[int] = []
-    last_ts: list[float] = []
-    last_cents: list[float] = []
-    first_ts: list[float] = []
-    flat: list[int] = []
+    zero = [0] * len(CATEGORY_STATS)
+    ints: list[int] = []  # per row: count, sum, sum of squares, band count, category sums
+    floats: list[Any] = []  # per row: last time, last amount, first time
+    plain = True
     for state, names, card_times in zip(states, categories, times, strict=True):
-        n = len(names)
-        count += [state.older_count] * n
-        total += [state.older_sum] * n
-        squares += [state.older_sumsq] * n
-        last_ts += [state.last_ts] * n
-        last_cents += [state.last_cents] * n
-        first_ts += [state.first_ts] * n
-        found = state.older_categories
-        if found:
-            for name in names:
-                flat += found.get(str(name).strip(), zero)
-        else:
-            flat += zero * n
-        older = state.older_bands
-        bands += [older[band_of(int(t))] for t in card_times]
-    ints = np.array([count, total, squares, bands], dtype=np.int64)
-    stats = np.array(flat, dtype=np.int64).reshape(len(count), width)
+        head = [state.older_count, state.older_sum, state.older_sumsq]
+        last_ts, last_cents, first_ts = state.last_ts, state.last_cents, state.first_ts
+        plain = plain and type(last_ts) is float and type(last_cents) is float and (
+            type(first_ts) is float)
+        floats += [last_ts, last_cents, first_ts] * len(names)
+        older, found = state.older_bands, state.older_categories
+        for name, t in zip(names, card_times, strict=True):
+            ints += head
+            ints.append(older[_HOUR_BAND[int(t) // 3600 % 24]])
+            ints += found.get(str(name).strip(), zero) if found else zero
+    rows = np.array(ints, dtype=np.int64).reshape(-1, 4 + len(zero))
+    if plain:
+        times_ = np.array(floats, dtype=np.float64).reshape(-1, 3)
+        last_ts, last_cents, first_ts = times_[:, 0], times_[:, 1], times_[:, 2]
+    else:  # np.full's dtype of each card's value, concatenated
+        last_ts, last_cents, first_ts = (
+            np.concatenate([np.full(len(names), getattr(state, field))
+                            for state, names in zip(states, categories, strict=True)])
+            for field in ("last_ts", "last_cents", "first_ts"))
     return CardBase(
-        count=ints[0], sum_cents=ints[1], last_ts=np.array(last_ts),
-        last_cents=np.array(last_cents), sumsq_cents=ints[2], first_ts=np.array(first_ts),
-        cat_count=stats[:, 0], cat_sum=stats[:, 1], cat_sumsq=stats[:, 2],
-        cat_log_sum=stats[:, 3], cat_log_sumsq=stats[:, 4], band_count=ints[3],
+        count=rows[:, 0], sum_cents=rows[:, 1], last_ts=last_ts, last_cents=last_cents,
+        sumsq_cents=rows[:, 2], first_ts=first_ts, cat_count=rows[:, 4], cat_sum=rows[:, 5],
+        cat_sumsq=rows[:, 6], cat_log_sum=rows[:, 7], cat_log_sumsq=rows[:, 8],
+        band_count=rows[:, 3],
     )
+
+
+#: The time band of each hour of the day (:func:`band_of` of a time in that hour).
+_HOUR_BAND = tuple(band_of(hour * 3600) for hour in range(24))
 
 
 def _group_sums(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
