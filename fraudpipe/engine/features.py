@@ -151,9 +151,11 @@ def window_max(values: np.ndarray, left: np.ndarray) -> np.ndarray:
     """
     n = len(values)
     idx = np.arange(n)
-    if n <= len(_EARLIER):  # a realtime card history: one masked (n, n) pass beats the levels
-        inside = (idx >= left[..., None]) & _EARLIER[:n, :n]
-        return np.maximum.reduce(np.where(inside, values, -1), axis=-1, initial=-1)
+    if n <= len(_EARLIER):  # a realtime card history: (n, n) passes beat the levels' set-up
+        # through[i, j]: the largest of values[j:i] (-1 if none), one running maximum per row
+        earlier = np.where(_EARLIER[:n, :n], values, -1)
+        through = np.maximum.accumulate(earlier[:, ::-1], axis=1)[:, ::-1]
+        return through.ravel()[idx * n + left]
     length = idx - left
     has = length > 0
     # exact floor(log2) of integers (empty ranges read level 0, then -1)
@@ -183,9 +185,9 @@ def night_hours(hour: np.ndarray) -> np.ndarray:
 def _day_parts(ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hour of day, weekday (Monday 0) and night of UTC epoch seconds, as integers/booleans
     (the history features reuse the hours)."""
-    ts = np.asarray(ts, dtype=np.int64)
-    hour = (ts // 3600) % 24
-    weekday = (ts // 86400 + 3) % 7  # 1970-01-01 was a Thursday
+    days, seconds = np.divmod(np.asarray(ts, dtype=np.int64), 86400)  # floored, as ts // 3600
+    hour = seconds // 3600
+    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday
     return hour, weekday, night_hours(hour)
 
 
@@ -214,6 +216,15 @@ def history_features(
     return dict(zip(HISTORY_FEATURES, block, strict=True))
 
 
+def _index(rows: list[int]) -> slice | np.ndarray:
+    """``rows`` as a slice where they are evenly spaced (indexing then gives a view, not a
+    copy), else as an index array."""
+    step = rows[1] - rows[0] if len(rows) > 1 else 1
+    if step > 0 and rows == list(range(rows[0], rows[-1] + 1, step)):
+        return slice(rows[0], rows[-1] + 1, step)
+    return np.array(rows)
+
+
 def _rows(names: list[str]) -> slice:
     """The rows of the history block holding ``names`` (evenly spaced, in order) as one
     slice, so features computed stacked are stored in one assignment."""
@@ -234,10 +245,10 @@ _LLR_SUMS = _rows([f"llr_{w}" for w in FLAG_WINDOWS])
 #: sums' spans among them, and of the night counts' and the maxima's among the windows.
 _SPANS = sorted({*WINDOWS.values(), *FLAG_WINDOWS.values()})
 _SPAN_COLUMN = np.array(_SPANS, dtype=np.int64)[:, None]
-_WINDOW_SPANS = np.array([_SPANS.index(span) for span in WINDOWS.values()])
-_FLAG_SPANS = np.array([_SPANS.index(span) for span in FLAG_WINDOWS.values()])
-_NIGHT_WINDOWS = np.array([list(WINDOWS).index(w) for w in ("24h", "3d")])
-_MAX_WINDOWS = np.array([list(WINDOWS).index(w) for w in ("24h", "7d")])
+_WINDOW_SPANS = _index([_SPANS.index(span) for span in WINDOWS.values()])
+_FLAG_SPANS = _index([_SPANS.index(span) for span in FLAG_WINDOWS.values()])
+_NIGHT_WINDOWS = _index([list(WINDOWS).index(w) for w in ("24h", "3d")])
+_MAX_WINDOWS = _index([list(WINDOWS).index(w) for w in ("24h", "7d")])
 _W24, _W3D, _W7D = (list(WINDOWS).index(w) for w in ("24h", "3d", "7d"))
 #: Floors of the variances of the card's amounts, its amounts in the category and its log
 #: amounts there (LOG_SCALE units).
@@ -249,12 +260,14 @@ _BASE_FIELDS = ("count", "sum_cents", "last_ts", "last_cents", "sumsq_cents", "f
 
 def _history_block(
     card: np.ndarray, ts: np.ndarray, cents: np.ndarray, base: CardBase | None,
-    category: np.ndarray | None, profile: FraudProfile | None, hour: np.ndarray | None = None,
+    category: np.ndarray | None, profile: FraudProfile | None,
+    day: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The history features as a ``(len(HISTORY_FEATURES), n)`` block whose columns are the
     rows sorted by (card, time, input order), and that order (None when the rows already were
-    in it: realtime's card history plus its event, batch's slices). ``hour``: the rows' hours
-    of day if already known. Call under ``np.errstate(divide="ignore", invalid="ignore")``.
+    in it: realtime's card history plus its event, batch's slices). ``day``: the rows' hours
+    of day and whether they are night, if already known. Call under
+    ``np.errstate(divide="ignore", invalid="ignore")``.
 
     Why in slices of :data:`SLICE_ROWS` rows of whole cards: a row's features read only its
     card's rows, and the stacked values of :func:`_history_rows` then stay in the CPU's
@@ -264,11 +277,11 @@ def _history_block(
     base = base or CardBase.empty(n)
     if category is None:
         category = np.full(n, -1, dtype=np.int64)
-    if hour is None:
-        hour = _day_parts(ts)[0]
+    hour, night = _day_parts(ts)[::2] if day is None else day
     idx = np.arange(n)
     order: np.ndarray | None = np.lexsort((idx, ts, card))
-    columns = [card, ts, cents, category, hour, *(getattr(base, name) for name in _BASE_FIELDS)]
+    columns = [card, ts, cents, category, hour, night,
+               *(getattr(base, name) for name in _BASE_FIELDS)]
     if (order == idx).all():
         order = None  # plain views: the same values without a dozen fancy-index copies
     else:
@@ -296,8 +309,8 @@ SLICE_ROWS = 32_768
 def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
                   profile: FraudProfile | None) -> None:
     """Fills ``block`` (one row per history feature, one column per row) from ``columns``:
-    card, time, cents, category, hour and the :data:`_BASE_FIELDS` of rows sorted by card
-    and time; ``idx`` is ``arange`` of their number.
+    card, time, cents, category, hour, night and the :data:`_BASE_FIELDS` of rows sorted by
+    card and time; ``idx`` is ``arange`` of their number.
 
     Why values stacked: realtime builds these for a few dozen rows, where each numpy call
     costs far more than its rows, so values that get the same operations go through them
@@ -307,7 +320,7 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     the model matrix in one copy.
     """
     n = len(idx)
-    (c, t, a, cat, hour, b_count, b_sum, b_last_ts, b_last_cents, b_sumsq, b_first,
+    (c, t, a, cat, hour, night, b_count, b_sum, b_last_ts, b_last_cents, b_sumsq, b_first,
      b_cat_count, b_cat_sum, b_cat_sumsq, b_log_sum, b_log_sumsq, b_band_count) = columns
 
     # each row's card: its first row, and whether the row is that first one
@@ -342,7 +355,7 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     la = log_cents(a)
     running = np.zeros((9, n + 1), dtype=np.int64)
     own = running[:5, 1:]
-    own[0] = night_hours(hour)
+    own[0] = night
     own[1] = a
     np.multiply(a, a, out=own[2])
     own[3] = la
@@ -355,8 +368,9 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     totals = np.empty((3, 2, n), dtype=np.int64)
     np.subtract(before[1:3], running[1:3].take(start, axis=1), out=totals[0])
     in_category = before[5:] - running[5:].take(group_start[0], axis=1)  # in group order
-    for total, values in zip(totals[1:].reshape(4, n), in_category, strict=True):
-        total[by_group[0]] = values
+    position = np.empty(n, dtype=np.int64)  # of each row in category order
+    position[by_group[0]] = idx
+    totals[1:] = in_category.take(position, axis=1).reshape(2, 2, n)
     for total, older in zip(totals.reshape(6, n), (b_sum, b_sumsq, b_cat_sum, b_cat_sumsq,
                                                     b_log_sum, b_log_sumsq), strict=True):
         total += older
@@ -364,8 +378,9 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     counts[0] = n_prev
     counts[1:] = cat_n
     at_least_1 = np.maximum(counts, 1)
-    mean = np.where(counts > 0, totals[:, 0] / at_least_1, np.nan)
-    var = np.where(counts > 1, totals[:, 1] / at_least_1 - mean**2, np.nan)
+    per_event = totals / at_least_1[:, None]
+    mean = np.where(counts > 0, per_event[:, 0], np.nan)
+    var = np.where(counts > 1, per_event[:, 1] - mean**2, np.nan)
     sd = np.sqrt(np.maximum(var, _VARIANCE_FLOOR))
     mean_prev = mean[0]
     amounts = np.empty((3, n), dtype=np.int64)
@@ -386,7 +401,7 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     in_window = idx - lefts
     block[_COUNTS] = in_window
     np.divide(before[1] - running[1][lefts], 100.0, out=block[_SUMS])
-    block[_NIGHTS] = before[0] - running[0][lefts[_NIGHT_WINDOWS]]
+    np.subtract(before[0], running[0][lefts[_NIGHT_WINDOWS]], out=block[_NIGHTS])
     largest_24h, largest_7d = window_max(a, lefts[_MAX_WINDOWS])
     block[_ROW["amt_to_max_7d"]] = np.where(largest_7d > 0, a / largest_7d, np.nan)
     block[_ROW["max_24h_to_mean"]] = np.where(largest_24h > 0, largest_24h / mean_prev, np.nan)
@@ -424,8 +439,8 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
         flags[0, 1:] = np.rint(np.maximum(llr, 0) * 100).astype(np.int64)
     flags[1, 1:] = (band_n * 10 < n_prev) & (n_prev >= 10)
     flags.cumsum(axis=1, out=flags)
-    block[_LLR_SUMS] = flags[0, :-1] - flags[0][starts[_FLAG_SPANS]]
-    block[_ROW["odd_hour_24h"]] = flags[1, :-1] - flags[1][lefts[_W24]]
+    np.subtract(flags[0, :-1], flags[0][starts[_FLAG_SPANS]], out=block[_LLR_SUMS])
+    np.subtract(flags[1, :-1], flags[1][lefts[_W24]], out=block[_ROW["odd_hour_24h"]])
 
 
 def _event_llr(profile: FraudProfile | None, cat: np.ndarray, hour: np.ndarray, la: np.ndarray,
@@ -525,7 +540,7 @@ def build_features(
         matrix[:, COLUMN["weekday"]] = weekday
         matrix[:, COLUMN["night"]] = night
         block, order = _history_block(card, ts, to_cents(numeric["amt"]), base, category,
-                                      profile_of(profile), hour)
+                                      profile_of(profile), (hour, night))
     if order is None:
         matrix[:, _HISTORY_COLUMNS] = block.T
     else:
