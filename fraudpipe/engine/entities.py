@@ -168,8 +168,10 @@ class CardState:
         if len(self.recent_categories) > len(recent):  # let zip(strict=True) say what is wrong
             list(zip(recent, self.recent_categories, strict=True))
         categories = self.categories_of_recent()
-        times = [t for t, _ in recent]
-        if times == sorted(times):
+        if not recent or (event[0] >= recent[-1][0] and _in_order(recent)):
+            recent.append(event)  # the usual case: after events in (time, amount) order
+            categories.append(name)
+        elif (times := [t for t, _ in recent]) == sorted(times):
             at = bisect_right(times, event[0])
             recent.insert(at, event)
             categories.insert(at, name)
@@ -200,6 +202,15 @@ class CardState:
                                                                               strict=True)]
         self.recent = recent[aged:] if aged else recent
         self.recent_categories = categories[aged:] if aged else categories
+
+
+def _in_order(recent: list[Any]) -> bool:
+    """Whether the events are in (time, amount) order, hence in time order (one sort in C;
+    False where they cannot be compared, and the caller takes the general way)."""
+    try:
+        return recent == sorted(recent)
+    except TypeError:
+        return False
 
 
 def bases_of(states: list[CardState], categories: list[list[str]],

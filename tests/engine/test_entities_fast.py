@@ -79,6 +79,15 @@ def test_add_sorts_recent_events_written_out_of_order():
     assert encode_state(state) == encode_state(slow)
 
 
+def test_add_after_equal_times_in_any_amount_order_or_mixed_types_keeps_the_stable_order():
+    for recent in ([(T0, 9), (T0, 2)], [(T0, 2), [T0, 1]], [[T0, 5], [T0 + 1, 1]]):
+        state = CardState(recent=list(recent))
+        slow = CardState(recent=list(recent))
+        state.add(T0 + 1, 4, "b")
+        _add_by_sorting(slow, T0 + 1, 4, "b")
+        assert state.recent == slow.recent and encode_state(state) == encode_state(slow)
+
+
 def test_add_refuses_more_categories_than_events_as_before():
     state = CardState(recent=[(T0, 1)], recent_categories=["a", "b"])
     with pytest.raises(ValueError):
