@@ -342,12 +342,13 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
         keys = keys[order_g]  # (row by row: numpy's 2-D fancy indexing is several times slower)
         np.not_equal(keys[1:], keys[:-1], out=new_g[1:])
     group_start = np.maximum.accumulate(idx * new, axis=1)
-    in_group = np.empty((2, n), dtype=np.int64)
+    # per row, over the card's earlier rows (the older ones of ``base`` added below): sums
+    # and sums of squares of amounts, of amounts in this category and of log amounts there,
+    # then counts of events in this category and in this time band
+    prior = np.empty((8, n), dtype=np.int64)
+    in_group = prior[6:]
     for counts_g, order_g, start_g in zip(in_group, by_group, group_start, strict=True):
         counts_g[order_g] = idx - start_g
-    in_group[0] += b_cat_count
-    in_group[1] += b_band_count
-    cat_n, band_n = in_group
 
     # running sums (a leading 0, then through each row) in card order of night, cents,
     # squared cents, log cents and squared log cents, and of the last four in category
@@ -363,17 +364,15 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     running[5:, 1:] = own[1:].take(by_group[0], axis=1)
     running.cumsum(axis=1, out=running)
     before = running[:, :-1]  # per row, the sums over the rows before it
-    # sums and sums of squares of the earlier amounts: of the card, of the card in this
-    # category, of the card's log amounts in this category
-    totals = np.empty((3, 2, n), dtype=np.int64)
-    np.subtract(before[1:3], running[1:3].take(start, axis=1), out=totals[0])
+    np.subtract(before[1:3], running[1:3].take(start, axis=1), out=prior[:2])
     in_category = before[5:] - running[5:].take(group_start[0], axis=1)  # in group order
     position = np.empty(n, dtype=np.int64)  # of each row in category order
     position[by_group[0]] = idx
-    totals[1:] = in_category.take(position, axis=1).reshape(2, 2, n)
-    for total, older in zip(totals.reshape(6, n), (b_sum, b_sumsq, b_cat_sum, b_cat_sumsq,
-                                                    b_log_sum, b_log_sumsq), strict=True):
-        total += older
+    prior[2:6] = in_category.take(position, axis=1)
+    prior += np.array([b_sum, b_sumsq, b_cat_sum, b_cat_sumsq, b_log_sum, b_log_sumsq,
+                       b_cat_count, b_band_count])  # one addition for all (int64 sums)
+    totals = prior[:6].reshape(3, 2, n)
+    cat_n, band_n = in_group
     counts = np.empty((3, n), dtype=np.int64)
     counts[0] = n_prev
     counts[1:] = cat_n
@@ -436,7 +435,7 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     # above its usual one, big night amounts -- added nothing once these sums were there.)
     flags = np.zeros((2, n + 1), dtype=np.int64)
     if profile is not None:
-        flags[0, 1:] = np.rint(np.maximum(llr, 0) * 100).astype(np.int64)
+        flags[0, 1:] = np.rint(np.maximum(llr, 0) * 100)  # (integral: the cast is exact)
     flags[1, 1:] = (band_n * 10 < n_prev) & (n_prev >= 10)
     flags.cumsum(axis=1, out=flags)
     np.subtract(flags[0, :-1], flags[0][starts[_FLAG_SPANS]], out=block[_LLR_SUMS])
