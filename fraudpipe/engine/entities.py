@@ -240,20 +240,19 @@ def bases_of(states: list[CardState], categories: list[list[str]],
             ints += head
             ints.append(older[_HOUR_BAND[int(t) // 3600 % 24]])
             ints += found.get(str(name).strip(), zero) if found else zero
-    rows = np.array(ints, dtype=np.int64).reshape(-1, 4 + len(zero))
+    count, total, squares, bands, *stats = np.array(ints, dtype=np.int64).reshape(
+        -1, 4 + len(zero)).T  # the columns, as views (unpacking is quicker than indexing)
     if plain:
-        times_ = np.array(floats, dtype=np.float64).reshape(-1, 3)
-        last_ts, last_cents, first_ts = times_[:, 0], times_[:, 1], times_[:, 2]
+        last_ts, last_cents, first_ts = np.array(floats, dtype=np.float64).reshape(-1, 3).T
     else:  # np.full's dtype of each card's value, concatenated
         last_ts, last_cents, first_ts = (
             np.concatenate([np.full(len(names), getattr(state, field))
                             for state, names in zip(states, categories, strict=True)])
             for field in ("last_ts", "last_cents", "first_ts"))
     return CardBase(
-        count=rows[:, 0], sum_cents=rows[:, 1], last_ts=last_ts, last_cents=last_cents,
-        sumsq_cents=rows[:, 2], first_ts=first_ts, cat_count=rows[:, 4], cat_sum=rows[:, 5],
-        cat_sumsq=rows[:, 6], cat_log_sum=rows[:, 7], cat_log_sumsq=rows[:, 8],
-        band_count=rows[:, 3],
+        count=count, sum_cents=total, last_ts=last_ts, last_cents=last_cents,
+        sumsq_cents=squares, first_ts=first_ts, cat_count=stats[0], cat_sum=stats[1],
+        cat_sumsq=stats[2], cat_log_sum=stats[3], cat_log_sumsq=stats[4], band_count=bands,
     )
 
 
