@@ -242,6 +242,9 @@ _SUMS = _rows([f"sum_{w}" for w in WINDOWS])
 _NIGHTS = _rows(["night_24h", "night_3d"])
 _HABITS = _rows(["cat_n_prev", "cat_share", "amt_to_cat_mean", "amt_cat_z", "lamt_cat_z"])
 _LLR_SUMS = _rows([f"llr_{w}" for w in FLAG_WINDOWS])
+_SHARES = _rows(["cat_share", "band_share"])
+#: Rows of the running sums' values (see _history_rows) the three z-scores read.
+_Z_ROWS = np.array([1, 1, 3])
 #: Every look-back span, searched for at once; the rows of the windows' and the evidence
 #: sums' spans among them, and of the night counts' and the maxima's among the windows.
 _SPANS = sorted({*WINDOWS.values(), *FLAG_WINDOWS.values()})
@@ -362,6 +365,7 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     np.multiply(a, a, out=own[2])
     own[3] = la
     np.multiply(la, la, out=own[4])
+    amounts = own[_Z_ROWS]  # cents, cents, log cents: the amounts the z-scores below rate
     running[5:, 1:] = own[1:].take(by_group[0], axis=1)
     running.cumsum(axis=1, out=running)
     before = running[:, :-1]  # per row, the sums over the rows before it
@@ -379,13 +383,11 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     counts[1:] = cat_n
     at_least_1 = np.maximum(counts, 1)
     per_event = totals / at_least_1[:, None]
-    mean = np.where(counts > 0, per_event[:, 0], np.nan)
+    some = counts > 0
+    mean = np.where(some, per_event[:, 0], np.nan)
     var = np.where(counts > 1, per_event[:, 1] - mean**2, np.nan)
     sd = np.sqrt(np.maximum(var, _VARIANCE_FLOOR))
     mean_prev = mean[0]
-    amounts = np.empty((3, n), dtype=np.int64)
-    amounts[:2] = a
-    amounts[2] = la
     z = (amounts - mean) / sd  # amount z-scores: card, category, log amount in the category
 
     np.subtract(t, np.where(first, b_last_ts, t[idx - 1]), out=block[_ROW["secs_since_prev"]])
@@ -418,15 +420,13 @@ def _history_rows(block: np.ndarray, idx: np.ndarray, columns: list[np.ndarray],
     # usually asleep -- while the same amount, category or hour is ordinary for other
     # cardholders. Unknown categories get no category habits.
     known = cat >= 0
-    seen = np.where(n_prev > 0, 1.0, np.nan)
-    shares = in_group / at_least_1[0] * seen
+    seen = np.where(some[0], 1.0, np.nan)
+    np.multiply(in_group / at_least_1[0], seen, out=block[_SHARES])
     habits = block[_HABITS]  # cat_n_prev, cat_share, amt_to_cat_mean, amt_cat_z, lamt_cat_z
     habits[0] = cat_n
-    habits[1] = shares[0]
     np.divide(a, mean[1], out=habits[2])
     habits[3:] = z[1:]
     habits[:, ~known] = np.nan
-    block[_ROW["band_share"]] = shares[1]
     llr = _event_llr(profile, cat, hour, la, cat_n, n_prev, habits[4], sd[2])
     block[_ROW["llr"]] = llr
     # per event, from its own earlier history: how much it looks like fraud rather than the
