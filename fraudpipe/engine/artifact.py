@@ -20,9 +20,8 @@ import numpy as np
 
 from fraudpipe.engine.calibration import GRID, Calibration
 from fraudpipe.engine.compiled import CompiledPredictor, compiled_predictor
-from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES
 from fraudpipe.engine.entities import CardState, Snapshot, bases_of
-from fraudpipe.engine.features import FEATURES, CardBase, build_features
+from fraudpipe.engine.features import FEATURES, MODEL_CATEGORIES, CardBase, build_features
 from fraudpipe.engine.profile import FraudProfile, profile_of
 from fraudpipe.engine.single_row import RowPredictor, single_row_predictor
 from fraudpipe.errors import ResourceNotFoundError
@@ -113,7 +112,8 @@ class ModelArtifact:
         card_codes: list[int] = []
         times: list[int] = []
         numeric: dict[str, list[float]] = {name: [] for name in numbers[0]}
-        text: dict[str, list[str]] = {name: [] for name in CATEGORICAL_VARIABLES}
+        # the categories the model reads (build_features' contract: MODEL_CATEGORIES at least)
+        text: dict[str, list[str]] = {name: [] for name in MODEL_CATEGORIES}
         rows, categories, card_times_all = [], [], []
         for code, (state, t, values, names) in enumerate(
                 zip(states, ts, numbers, variables, strict=True)):
