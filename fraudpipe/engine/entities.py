@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import Field, dataclass, field, fields
 from functools import lru_cache
-from operator import attrgetter
+from operator import add, attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -194,12 +194,16 @@ class CardState:
                 self.last_ts, self.last_cents = float(old_ts), float(old_cents)
             if len(self.older_bands) != BANDS:
                 self.older_bands = [0] * BANDS
-            self.older_bands[band_of(int(old_ts))] += 1
+            self.older_bands[_HOUR_BAND[int(old_ts) // 3600 % 24]] += 1
             if old_category:
                 row = _category_row(old_cents)
-                kept = self.older_categories.get(old_category, [0] * len(row))
-                self.older_categories[old_category] = [a + b for a, b in zip(kept, row,
-                                                                              strict=True)]
+                kept = self.older_categories.get(old_category)
+                if kept is None:
+                    self.older_categories[old_category] = row
+                else:
+                    if len(kept) != len(row):  # as zip(strict=True) refused it
+                        raise ValueError(f"category sums of {len(kept)} values, not {len(row)}")
+                    self.older_categories[old_category] = list(map(add, kept, row))
         self.recent = recent[aged:] if aged else recent
         self.recent_categories = categories[aged:] if aged else categories
 
