@@ -128,6 +128,8 @@ def time_band(ts: np.ndarray) -> np.ndarray:
 
 
 def _band(hour: np.ndarray) -> np.ndarray:
+    """Band of the day of each hour of day: the one definition time_band and the habit
+    groupings use."""
     return ((hour + 2) % 24) // 4
 
 
