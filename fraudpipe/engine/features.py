@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
+from operator import attrgetter
 
 import numpy as np
 import pyarrow as pa
@@ -268,6 +269,7 @@ _VARIANCE_FLOOR = np.array([[1.0], [1.0], [LOG_SCALE**2 / 100]])
 _BASE_FIELDS = ("count", "sum_cents", "last_ts", "last_cents", "sumsq_cents", "first_ts",
                 "cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq",
                 "band_count")
+_base_fields = attrgetter(*_BASE_FIELDS)  # all of them in one call
 
 
 def _history_block(
@@ -292,8 +294,7 @@ def _history_block(
     hour, night = _day_parts(ts)[::2] if day is None else day
     idx = np.arange(n)
     order: np.ndarray | None = np.lexsort((idx, ts, card))
-    columns = [card, ts, cents, category, hour, night,
-               *(getattr(base, name) for name in _BASE_FIELDS)]
+    columns = [card, ts, cents, category, hour, night, *_base_fields(base)]
     if (order == idx).all():
         order = None  # plain views: the same values without a dozen fancy-index copies
     else:
