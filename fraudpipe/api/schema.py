@@ -130,7 +130,9 @@ def normalize_timestamp(value: str) -> str:
         raise ValueError("timestamp out of range") from None
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise ValueError(f"timestamp out of range (years {MIN_YEAR}..{MAX_YEAR})")
-    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # strftime("%Y-%m-%dT%H:%M:%SZ") for these four-digit years, without strftime (tested)
+    return (f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}T{parsed.hour:02d}:"
+            f"{parsed.minute:02d}:{parsed.second:02d}Z")
 
 
 def problems_of(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
