@@ -130,12 +130,40 @@ def _query(raw: bytes) -> dict[str, str]:
         if not part:
             continue
         name, _, value = part.partition("=")
-        if "%" in name or "+" in name:
-            name = unquote(name.replace("+", " "))
-        if "%" in value or "+" in value:
-            value = unquote(value.replace("+", " "))
+        if "+" in name:
+            name = name.replace("+", " ")
+        if "%" in name:
+            name = _unquote(name)
+        if "+" in value:
+            value = value.replace("+", " ")
+        if "%" in value:  # (unquote leaves a text without one as it is)
+            value = _unquote(value)
         out[name] = value
     return out
+
+
+#: Every two-hex-digit escape (either case) of an ASCII character, and that character.
+_ASCII_ESCAPES = {a + b: chr(int(a + b, 16)) for a in "01234567"
+                  for b in "0123456789abcdefABCDEF"}
+
+
+def _unquote(text: str) -> str:
+    """``unquote(text)``: escapes of ASCII characters (a timestamp's ``%3A``) replaced here,
+    anything else (UTF-8 sequences, malformed escapes) left to ``unquote``.
+
+    Why it is the same: ``unquote`` turns the escapes of a run of ASCII text into bytes and
+    decodes them as UTF-8, where an ASCII byte is its own character, and keeps non-ASCII
+    characters as they are; ~3 µs per call, paid by almost every request for its timestamp.
+    """
+    head, *rest = text.split("%")
+    out = [head]
+    for part in rest:
+        found = _ASCII_ESCAPES.get(part[:2])
+        if found is None:
+            return unquote(text)
+        out.append(found)
+        out.append(part[2:])
+    return "".join(out)
 
 
 def _presented_key(headers: list[tuple[bytes, bytes]]) -> str | None:

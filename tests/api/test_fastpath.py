@@ -141,8 +141,10 @@ def test_the_query_is_read_as_parse_qsl_reads_it():
     from fraudpipe.api.fastpath import _query
 
     rng = random.Random(5)
-    alphabet = "ab=&+% 2Fz\u00e9"
-    cases = [b"", b"&&a=1&&", b"a", b"a=1=2", b"k=%2B+%26", b"x=%E2%82%AC&y=%ff", b"\xe9=\xff"]
+    alphabet = "ab=&+% 2Fz\u00e9%7A3"
+    cases = [b"", b"&&a=1&&", b"a", b"a=1=2", b"k=%2B+%26", b"x=%E2%82%AC&y=%ff", b"\xe9=\xff",
+             b"t=2020-10-13T09%3A21%3a53Z", b"%7f%7F=%80%00%", b"a=%4&b=%%41&c=%4g",
+             b"%41%42=x%2c+y", b"e=\xe9%41\xe9%C3%A9", b"z=%20%2b%2B"]
     cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
               .encode("latin-1") for _ in range(3000)]  # fmt: skip
     for raw in cases:
