@@ -142,9 +142,9 @@ def cents_of(amt: float) -> int:
 
     Why it is the same integer: ``amt * 100.0`` is the same IEEE double product in Python as
     in numpy; ``np.rint`` and Python's ``round`` both round it to the nearest integer, ties to
-    even, exactly (a double that large is already an integer, and the result fits); the cast
-    to int64 of such a value is exact. Outside +-2**62 (or NaN) the numpy function itself
-    decides (its casts of huge values are not Python's).
+    even, and both exactly (below 2**62 the integer fits in int64, and a double of 2**52 or
+    more is an integer already), so numpy's cast to int64 changes nothing. Outside +-2**62 (or
+    NaN, infinities) the numpy function itself decides (its casts there are not Python's).
     """
     scaled = amt * 100.0
     if -_EXACT_CENTS < scaled < _EXACT_CENTS:
