@@ -8,8 +8,8 @@ the same header (``x-api-key``) is checked by API Gateway's usage plans instead.
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
-from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
@@ -61,13 +61,15 @@ class KeyRing:
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
-        self._stamp: float | None = None
+        # checked on every request: a string path (pathlib's property and joins cost more
+        # than the stat itself)
+        self._path = os.fspath(ws.config_file)
+        self._stamp: int | None = None
         self._keys: list[bytes] = []
 
     def _refresh(self) -> None:
-        path: Path = self.ws.config_file
         try:
-            stamp = path.stat().st_mtime_ns
+            stamp: int | None = os.stat(self._path).st_mtime_ns
         except FileNotFoundError:
             stamp = None
         if stamp != self._stamp:

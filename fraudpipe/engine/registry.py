@@ -152,6 +152,7 @@ class Registry(RecordLayout):
         self.workspace = workspace
         self.root = workspace.registry_dir
         self._lock = FileLock(str(self.root / ".lock"), timeout=120)
+        self._stamp_paths: dict[str, str] = {}
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -196,8 +197,12 @@ class Registry(RecordLayout):
         """Identity of ``detectors/<id>/detector.json``, which every status change of any of
         the detector's versions rewrites (atomically: a new inode); None when the file is
         missing (the caller then reads the record, which raises the right error)."""
+        path = self._stamp_paths.get(detector_id)
+        if path is None:  # built once: pathlib's joins cost more than the stat (per request)
+            path = self._stamp_paths[detector_id] = os.fspath(
+                self.root / "detectors" / detector_id / "detector.json")
         try:
-            found = os.stat(self.root / f"detectors/{detector_id}/detector.json")
+            found = os.stat(path)
         except OSError:
             return None
         return (found.st_ino, found.st_mtime_ns, found.st_size)
