@@ -125,35 +125,6 @@ class CardState:
         missing = len(self.recent) - len(self.recent_categories)
         return list(self.recent_categories) + [""] * max(missing, 0)
 
-    def base(self, n: int, categories: np.ndarray | None = None,
-             ts: np.ndarray | None = None) -> CardBase:
-        """The summary as per-row arrays for ``n`` history rows of this card.
-
-        ``categories`` (``n`` strings) and ``ts`` of the rows give each row the older events of
-        its own category and time band; without them those counts are zero.
-        """
-        width = len(CATEGORY_STATS)
-        if categories is None or not self.older_categories:
-            stats = np.zeros((n, width), dtype=np.int64)  # no older event has a category
-        else:  # one array from a flat list
-            zero, found, flat = [0] * width, self.older_categories, []
-            for name in categories:
-                flat += found.get(str(name).strip(), zero)
-            stats = np.array(flat, dtype=np.int64).reshape(n, width)
-        bands = np.zeros(n, dtype=np.int64)
-        if ts is not None:
-            bands = np.asarray(self.older_bands, dtype=np.int64)[time_band(ts)]
-        return CardBase(
-            count=np.full(n, self.older_count, dtype=np.int64),
-            sum_cents=np.full(n, self.older_sum, dtype=np.int64),
-            last_ts=np.full(n, self.last_ts),
-            last_cents=np.full(n, self.last_cents),
-            sumsq_cents=np.full(n, self.older_sumsq, dtype=np.int64),
-            first_ts=np.full(n, self.first_ts),
-            cat_count=stats[:, 0], cat_sum=stats[:, 1], cat_sumsq=stats[:, 2],
-            cat_log_sum=stats[:, 3], cat_log_sumsq=stats[:, 4], band_count=bands,
-        )
-
     def add(self, ts: int, cents: int, category: str = "") -> None:
         """Record a scored event and move events that can no longer be in a window to older.
 
@@ -219,12 +190,15 @@ def _in_order(recent: list[Any]) -> bool:
 
 def bases_of(states: list[CardState], categories: list[list[str]],
              times: list[list[int]]) -> CardBase:
-    """``CardState.base(len(c), c, t)`` of each card, concatenated in one :class:`CardBase`.
+    """Each card's older summary as per-row arrays for its rows (``categories`` and ``times``
+    of each card's rows), concatenated in one :class:`CardBase`: every row carries the card's
+    older count, sums and last event, and the older events of its own category and time band.
 
     Why: realtime scoring needs this for every event, and building each card's dozen arrays
     and concatenating them cost more than the rows' values; here each row's integers are laid
     out in one Python list (and its times in another) and turned into two arrays, whose
-    columns are the fields. The same values and dtypes as :meth:`base`: counts and sums
+    columns are the fields (the same values and dtypes as building each card's arrays and
+    concatenating them, tested): counts and sums
     int64, each row's category sums and time-band count looked up in the state (the band as
     :func:`band_of` gives it), and the three times float64 (typed as ``np.full`` types them
     when a state holds another type).

@@ -179,14 +179,6 @@ def _answer(
         }
 
 
-def _rule_hits(
-    detector: Detector, items: list[_Parsed], scores: list[dict[str, float]],
-) -> list[np.ndarray]:
-    """Each event's column of ``RuleSet.matches`` (which rules matched, after the mode), from
-    the values its rules read (remembered by the rule set: :meth:`RuleSet.matches_each`)."""
-    return detector.rules.matches_each(_rule_rows(detector, items, scores))
-
-
 def _rule_rows(
     detector: Detector, items: list[_Parsed], scores: list[dict[str, float]],
 ) -> list[dict[str, Any]]:

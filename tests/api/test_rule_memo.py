@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fraudpipe.engine.realtime import _Parsed, _rule_hits
+from fraudpipe.engine.realtime import _Parsed, _rule_rows
 from fraudpipe.engine.rules import RuleSet
 from fraudpipe.engine.scoring import Detector, ScoringModel
 
@@ -37,7 +37,7 @@ def test_remembered_matches_are_the_rules_matches(mode, monkeypatch):
                        float(rng.choice([12.5, 301.0, 999.99]))) for _ in range(n)]
         scores = [{"fraud_model": float(rng.choice([100.0, 501.0, 901.0]))} for _ in range(n)]
         # WHEN their rule columns are asked for
-        columns = _rule_hits(detector, items, scores)
+        columns = detector.rules.matches_each(_rule_rows(detector, items, scores))
         # THEN they are the columns of evaluating the rules on all of them
         env = detector.rule_variables(
             {"category": np.array([i.variables["category"] for i in items], dtype=object)},

@@ -1,5 +1,5 @@
 """The realtime path's shortcuts through card states give what the general code gives:
-``CardState.add`` against the sort it replaced, ``bases_of`` against ``CardState.base``, the
+``CardState.add`` against the sort it replaced, ``bases_of`` against per-card arrays, the
 scalar time band and log amount against the numpy functions, and decoding with every field
 against decoding field by field."""
 
@@ -19,7 +19,7 @@ from fraudpipe.engine.entities import (
     decode_state,
     encode_state,
 )
-from fraudpipe.engine.features import BANDS, HISTORY_SPAN, log_cents, time_band
+from fraudpipe.engine.features import BANDS, HISTORY_SPAN, CardBase, log_cents, time_band
 
 T0 = 1_600_000_000
 CATEGORIES = ["", "grocery_pos", "travel", "gas_transport"]
@@ -118,13 +118,36 @@ def _states() -> list[CardState]:
     return out
 
 
+def _base_per_card(state: CardState, categories: np.ndarray, ts: np.ndarray) -> CardBase:
+    """One card's older summary as per-row arrays, built field by field with numpy (as
+    realtime did before ``bases_of``)."""
+    n, width = len(ts), 5
+    if not state.older_categories:
+        stats = np.zeros((n, width), dtype=np.int64)
+    else:
+        flat: list[int] = []
+        for name in categories:
+            flat += state.older_categories.get(str(name).strip(), [0] * width)
+        stats = np.array(flat, dtype=np.int64).reshape(n, width)
+    return CardBase(
+        count=np.full(n, state.older_count, dtype=np.int64),
+        sum_cents=np.full(n, state.older_sum, dtype=np.int64),
+        last_ts=np.full(n, state.last_ts), last_cents=np.full(n, state.last_cents),
+        sumsq_cents=np.full(n, state.older_sumsq, dtype=np.int64),
+        first_ts=np.full(n, state.first_ts),
+        cat_count=stats[:, 0], cat_sum=stats[:, 1], cat_sumsq=stats[:, 2],
+        cat_log_sum=stats[:, 3], cat_log_sumsq=stats[:, 4],
+        band_count=np.asarray(state.older_bands, dtype=np.int64)[time_band(ts)],
+    )
+
+
 @pytest.mark.parametrize("pick", [[0], [1], [4], [2, 3], [0, 1, 2, 3], [3, 4], [4, 4]])
 def test_bases_of_several_cards_is_their_bases_concatenated(pick):
     states = [_states()[i] for i in pick]
     categories = [[*s.categories_of_recent(), "travel"] for s in states]
     times = [[*(t for t, _ in s.recent), T0 + 10**7] for s in states]
     found = bases_of(states, categories, times)
-    parts = [s.base(len(c), np.array(c, dtype=object), np.array(t, np.int64))
+    parts = [_base_per_card(s, np.array(c, dtype=object), np.array(t, np.int64))
              for s, c, t in zip(states, categories, times, strict=True)]
     for name in ("count", "sum_cents", "last_ts", "last_cents", "sumsq_cents", "first_ts",
                  "cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fraudpipe.engine.entities import CardState, Snapshot
+from fraudpipe.engine.entities import CardState, Snapshot, bases_of
 from fraudpipe.engine.features import history_features, log_cents, time_band, to_cents
 from fraudpipe.engine.profile import fit_profile
 
@@ -83,7 +83,7 @@ def test_card_state_keeps_category_and_band_history_when_events_age() -> None:
     assert state.older_categories["home"][0] == 1
     assert state.older_bands[3] == 2 and sum(state.older_bands) == 2
     # AND a row's base carries the older events of its own category and band
-    base = state.base(2, np.array(["gas", "travel"], dtype=object), np.array([T0, T0]))
+    base = bases_of([state], [["gas", "travel"]], [[T0, T0]])
     assert base.cat_count.tolist() == [1, 0] and base.cat_sum.tolist() == [4000, 0]
     assert base.band_count.tolist() == [2, 2]
 
