@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -134,12 +135,53 @@ def preemption_floor(seconds: float = 2.0, work: float = 100e-6) -> dict:
             "max_ms": round(spans[-1] * 1e3, 2)}  # fmt: skip
 
 
+def steal_ms() -> float:
+    """Time the hypervisor ran something else while this machine's vCPUs wanted to run
+    ("steal" of ``/proc/stat``, all CPUs), in ms."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) * 1000 / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
+class StealWatch:
+    """Samples :func:`steal_ms` every 50 ms in a thread: how much time the host took during a
+    run and when most of it went (a stolen time slice stalls whatever server worker or
+    client ran on that vCPU, whatever the code does)."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        self.every, self.samples = every, [(time.perf_counter(), steal_ms())]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="steal-watch", daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.every):
+            self.samples.append((time.perf_counter(), steal_ms()))
+
+    def __enter__(self) -> StealWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append((time.perf_counter(), steal_ms()))
+
+    def summary(self, start: float) -> dict:
+        """Total steal, and the largest in one sample interval with its time after ``start``."""
+        steps = [(t1 - start, s1 - s0) for (_, s0), (t1, s1) in
+                 zip(self.samples, self.samples[1:], strict=False)]
+        at, most = max(steps, key=lambda step: step[1], default=(0.0, 0.0))
+        return {"total_ms": round(self.samples[-1][1] - self.samples[0][1], 1),
+                "largest_ms": round(most, 1), "largest_at_s": round(at, 2)}
+
+
 def measured(server_pids: list[int], coroutine: Any) -> dict:
-    """Run one driver coroutine; add the server's and this client's CPU per request."""
+    """Run one driver coroutine; add the server's and this client's CPU per request, and the
+    time the hypervisor stole meanwhile."""
     server_before, client_before = cpu_seconds(server_pids), time.process_time()
     each_before = {pid: cpu_seconds([pid]) for pid in server_pids}
-    with GcPauses() as pauses:
+    with GcPauses() as pauses, StealWatch() as steal:
         result = run(coroutine)
+    result["steal"] = steal.summary(result["start_clock"])
     # how the work split over the workers (the supervisor of --workers N uses ~0)
     result["server_cpu_s_per_process"] = sorted(
         (round(cpu_seconds([pid]) - before, 2) for pid, before in each_before.items()),
@@ -367,6 +409,7 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
         "rate": rate,
         "seconds": seconds,
         "start_epoch": round(start_epoch, 4),
+        "start_clock": start,
         "requests": total,
         "sent_rate": round(total / sent_in, 1),
         "p50_ms": pct(0.50),
@@ -484,6 +527,9 @@ def print_table(results: list[dict], floor: dict) -> None:
               f"connection); worst {worst}; connections {r['connections']}, per worker "
               f"{r['connections_per_worker']}; server CPU s per process "
               f"{r['server_cpu_s_per_process']}")
+        st = r["steal"]
+        print(f"  {label}: the host stole {st['total_ms']} ms of CPU time, at most "
+              f"{st['largest_ms']} ms within 50 ms (at {st['largest_at_s']} s)")
         g = r["client_gc"]
         print(f"  {label}: the client's garbage collections: {g['collections']} "
               f"({g['full']} full), longest {g['max_ms']} ms, {g['total_ms']} ms in all")
