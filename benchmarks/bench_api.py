@@ -105,17 +105,13 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds used so far by ``pids`` (Linux ``/proc``)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by ``pid`` (Linux ``/proc``; 0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def preemption_floor(seconds: float = 2.0, work: float = 100e-6) -> dict:
@@ -177,19 +173,16 @@ class StealWatch:
 def measured(server_pids: list[int], coroutine: Any) -> dict:
     """Run one driver coroutine; add the server's and this client's CPU per request, and the
     time the hypervisor stole meanwhile."""
-    server_before, client_before = cpu_seconds(server_pids), time.process_time()
-    each_before = {pid: cpu_seconds([pid]) for pid in server_pids}
+    before, client_before = {pid: cpu_seconds(pid) for pid in server_pids}, time.process_time()
     with GcPauses() as pauses, StealWatch() as steal:
         result = run(coroutine)
+    used = [cpu_seconds(pid) - cpu for pid, cpu in before.items()]
     result["steal"] = steal.summary(result["start_clock"])
     # how the work split over the workers (the supervisor of --workers N uses ~0)
-    result["server_cpu_s_per_process"] = sorted(
-        (round(cpu_seconds([pid]) - before, 2) for pid, before in each_before.items()),
-        reverse=True)
+    result["server_cpu_s_per_process"] = sorted((round(cpu, 2) for cpu in used), reverse=True)
     result["client_gc"] = pauses.summary()
     requests = max(result["requests"], 1)
-    result["server_cpu_us_per_request"] = round(
-        (cpu_seconds(server_pids) - server_before) / requests * 1e6)
+    result["server_cpu_us_per_request"] = round(sum(used) / requests * 1e6)
     result["client_cpu_us_per_request"] = round(
         (time.process_time() - client_before) / requests * 1e6)
     return result
