@@ -341,20 +341,17 @@ async def drive(port: int, key: str, paths: list[str], rate: float, seconds: flo
     total = int(rate * seconds)
     slow: list[tuple[float, float, bool]] = []  # (scheduled s after start, latency ms, new conn)
 
-    async def connection() -> Connection:
-        nonlocal opened
-        if idle.empty() and opened < max_connections:
-            opened += 1
-            return await Connection.open(port)
-        return await idle.get()
-
     async def one(index: int, scheduled: float) -> None:
         nonlocal errors, opened
         conn = None
         try:
             async with asyncio.timeout(timeout):
                 fresh = idle.empty() and opened < max_connections
-                conn = await connection()
+                if fresh:
+                    opened += 1
+                    conn = await Connection.open(port)
+                else:
+                    conn = await idle.get()
                 status = await conn.get(requests[index % len(requests)])
             latencies.append(clock() - scheduled)
             if latencies[-1] * 1000 > SLOW_MS:
