@@ -59,7 +59,7 @@ def test_rules_reading_no_variable_are_remembered_too():
 
 @pytest.mark.parametrize("mode", ["FIRST_MATCHED", "ALL_MATCHED"])
 def test_remembered_rule_results_are_the_results_of_the_columns(mode, monkeypatch):
-    monkeypatch.setattr(RuleSet, "MEMO_SIZE", 5)  # both memos start afresh several times
+    monkeypatch.setattr(RuleSet, "MEMO_SIZE", 5)  # the memo starts afresh several times
     rules = RuleSet(RULES, mode)
     rng = np.random.default_rng(4)
     for _ in range(30):

@@ -147,46 +147,26 @@ class RuleSet:
             hits[first[any_hit], np.flatnonzero(any_hit)] = True
         return hits
 
-    #: Value combinations :meth:`matches_each` remembers (then it starts afresh).
-    MEMO_SIZE = 4096
-
     def matches_each(self, rows: list[dict[str, Any]]) -> list[np.ndarray]:
         """Each event's column of :meth:`matches`, the events given one by one as
-        ``{variable: value}`` (a number or a string) of at least :attr:`used_variables`.
+        ``{variable: value}`` (a number or a string) of at least :attr:`used_variables`."""
+        if not rows:
+            return []
+        env = {}
+        for name in self.used_variables:
+            values = [row[name] for row in rows]
+            env[name] = np.array(values, dtype=object if isinstance(values[0], str) else float)
+        hits = self.matches(env, len(rows))
+        return [hits[:, i] for i in range(len(rows))]
 
-        Why: evaluating the rules on numpy arrays costs ~60 µs however few the events, and a
-        realtime server evaluates one or a few at a time. The rules never change and their
-        result depends only on the values of the variables they read (the default rules read
-        only the score, an integer 0-1000), so the columns of the value combinations seen are
-        remembered (at most :data:`MEMO_SIZE`) and only events with new ones are evaluated,
-        together.
-        """
-        memo = self._memo
-        keys = list(map(self._memo_key, rows))
-        out: list[np.ndarray | None] = [memo.get(key) for key in keys]
-        new = [j for j, column in enumerate(out) if column is None]
-        if new:
-            env = {}
-            for name in self.used_variables:
-                values = [rows[j][name] for j in new]
-                env[name] = np.array(values, dtype=object if isinstance(values[0], str)
-                                     else float)
-            hits = self.matches(env, len(new))
-            if len(memo) + len(new) > self.MEMO_SIZE:
-                memo.clear()
-            for i, j in enumerate(new):
-                out[j] = memo[keys[j]] = hits[:, i].copy()
-        return out  # type: ignore[return-value]
+    #: Value combinations :meth:`rule_results_each` remembers (then it starts afresh).
+    MEMO_SIZE = 4096
 
     @cached_property
     def _memo_key(self) -> Callable[[dict[str, Any]], Any]:
         """A row's key in the memo: its values of the used variables (in a fixed order)."""
         names = sorted(self.used_variables)
         return itemgetter(*names) if names else lambda row: ()
-
-    @cached_property
-    def _memo(self) -> dict[Any, np.ndarray]:
-        return {}
 
     def rule_results(self, matched: np.ndarray) -> list[dict[str, Any]]:
         """AFD's ``ruleResults`` for one event's column of :meth:`matches`."""
@@ -197,9 +177,12 @@ class RuleSet:
         """:meth:`rule_results` of each row's :meth:`matches_each` column (new lists and dicts
         for every row, so a caller may change its answer).
 
-        Why: turning a remembered column into ``ruleResults`` walked every rule's numpy bool;
-        here the matched rules' ids and outcomes are remembered with it (per value
-        combination, as the columns are), and only the dicts are built per event.
+        Why: evaluating the rules on numpy arrays costs ~60 µs however few the events, and a
+        realtime server evaluates one or a few at a time. The rules never change and their
+        result depends only on the values of the variables they read (the default rules read
+        only the score, an integer 0-1000), so the matched rules' ids and outcomes of the
+        value combinations seen are remembered (at most :data:`MEMO_SIZE`), only events with
+        new ones are evaluated, together, and only the dicts are built per event.
         """
         memo = self._results_memo
         keys = list(map(self._memo_key, rows))
