@@ -64,22 +64,17 @@ class SingleRowPredictor:
 
     def raw(self, row: np.ndarray) -> float:
         """Raw margin (log-odds) of ``row`` (``n_features`` values)."""
-        values = np.ascontiguousarray(row, dtype=np.float64).reshape(-1)
-        if values.shape[0] != self.n_features:
-            raise ValueError(f"expected {self.n_features} features, got {values.shape[0]}")
-        with self._lock:
-            self._check(self._lib.LGBM_BoosterPredictForMatSingleRowFast(
-                self._config, values.ctypes.data_as(ctypes.c_void_p),
-                ctypes.byref(self._out_len), self._out_ptr,
-            ))  # fmt: skip
-            return float(self._out[0])
+        values = np.asarray(row, dtype=np.float64).reshape(1, -1)
+        if values.shape[1] != self.n_features:
+            raise ValueError(f"expected {self.n_features} features, got {values.shape[1]}")
+        return self.raw_rows(values, [0])[0]
 
     def raw_rows(self, matrix: np.ndarray, rows: list[int]) -> list[float]:
-        """:meth:`raw` of the given rows of ``matrix`` (rows x ``n_features``).
+        """Raw margins of the given rows of ``matrix`` (rows x ``n_features``).
 
-        Why: the per-call set-up of :meth:`raw` (a contiguous copy check, a ctypes pointer
-        object, ``byref``) cost more than LightGBM's prediction; here the matrix is checked
-        once and each row's address is its offset in it. The same C call on the same values.
+        Why: a per-row set-up (a contiguous copy check, a ctypes pointer object, ``byref``)
+        cost more than LightGBM's prediction; here the matrix is checked once and each row's
+        address is its offset in it (:meth:`raw` is one row of a one-row matrix).
         """
         values = np.ascontiguousarray(matrix, dtype=np.float64)
         if values.ndim != 2 or values.shape[1] != self.n_features:
