@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudpipe.engine.dataset import CATEGORICAL_VARIABLES
-from fraudpipe.engine.profile import FraudProfile, profile_of
+from fraudpipe.engine.profile import FraudProfile
 
 __all__ = [
     "FEATURES",
@@ -526,7 +526,7 @@ def build_features(
     vocabularies: dict[str, list[str]],
     base: CardBase | None = None,
     category_amounts: list[float] | None = None,
-    profile: FraudProfile | dict | None = None,
+    profile: FraudProfile | None = None,
 ) -> np.ndarray:
     """The model matrix (rows in input order, columns :data:`FEATURES`).
 
@@ -551,7 +551,7 @@ def build_features(
         matrix[:, COLUMN["weekday"]] = weekday
         matrix[:, COLUMN["night"]] = night
         block, order = _history_block(card, ts, to_cents(numeric["amt"]), base, category,
-                                      profile_of(profile), (hour, night))
+                                      profile, (hour, night))
     if order is None:
         matrix[:, _HISTORY_COLUMNS] = block.T
     else:

@@ -138,7 +138,7 @@ def test_build_features_reads_the_profile_of_the_metadata() -> None:
              "gender": np.array(["F"] * 4, dtype=object),
              "state": np.array([""] * 4, dtype=object)},
             {"category": ["a", "b"], "gender": ["F"], "state": []})
-    from_dict = build_features(*args, profile=p.to_dict())
+    from_dict = build_features(*args, profile=profile_of(p.to_dict()))
     from_object = build_features(*args, profile=FraudProfile.from_dict(p.to_dict()))
     np.testing.assert_array_equal(from_dict, from_object)
     column = FEATURES.index("llr")
