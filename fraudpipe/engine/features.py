@@ -235,17 +235,18 @@ def _index(rows: list[int]) -> slice | np.ndarray:
     return np.array(rows)
 
 
+#: Row of each feature in the history block (see :func:`_history_block`).
+_ROW = {name: j for j, name in enumerate(HISTORY_FEATURES)}
+
+
 def _rows(names: list[str]) -> slice:
     """The rows of the history block holding ``names`` (evenly spaced, in order) as one
     slice, so features computed stacked are stored in one assignment."""
-    at = [HISTORY_FEATURES.index(name) for name in names]
-    step = at[1] - at[0] if len(at) > 1 else 1
-    assert at == list(range(at[0], at[-1] + 1, step)), names
-    return slice(at[0], at[-1] + 1, step)
+    rows = _index([_ROW[name] for name in names])
+    assert isinstance(rows, slice), names
+    return rows
 
 
-#: Row of each feature in the history block (see :func:`_history_block`).
-_ROW = {name: j for j, name in enumerate(HISTORY_FEATURES)}
 _COUNTS = _rows([f"count_{w}" for w in WINDOWS])
 _SUMS = _rows([f"sum_{w}" for w in WINDOWS])
 _NIGHTS = _rows(["night_24h", "night_3d"])
