@@ -34,27 +34,28 @@ _KEYS = ("file_order", "row_number")
 
 
 def materialise_in_order(con: duckdb.DuckDBPyConnection, name: str, sql: str,
-                         bases: dict[int, int]) -> pa.Table | None:
+                         bases: dict[int, int]) -> tuple[pa.Table, np.ndarray] | None:
     """Run ``sql`` into an Arrow table registered in DuckDB as ``name``; None if not in order.
 
     ``bases`` (file_order -> position of the file's first row) turns each row's keys into its
-    raw position; a result with those keys is put in raw-row order and returned. A result
-    without them (or with a key outside the files) is registered as it came and None is
-    returned: no ORDER BY can be dropped over it.
+    raw position; a result with those keys is put in raw-row order and returned with each
+    row's raw position. A result without them (or with a key outside the files) is
+    registered as it came and None is returned: no ORDER BY can be dropped over it.
     """
     table = con.sql(sql).to_arrow_table()
     positions = raw_positions(table, bases)
     if positions is not None:
-        table = in_position_order(table, positions)
+        table, positions = in_position_order(table, positions)
     con.register(name, table)
-    return None if positions is None else table
+    return None if positions is None else (table, positions)
 
 
 _MOST_RUNS = 4096  # more pieces than this are put in order by one take
 
 
-def in_position_order(table: pa.Table, positions: np.ndarray) -> pa.Table:
-    """The rows of ``table`` sorted by ``positions`` (stable), zero-copy when they are a few runs.
+def in_position_order(table: pa.Table, positions: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """The rows of ``table`` sorted by ``positions`` (stable), zero-copy when they are a few runs,
+    and their positions in that order.
 
     Why: DuckDB's parallel joins hand back the routing table as a hundred or so blocks of
     consecutive raw rows, the blocks of its threads interleaved; a ``take`` of 1.86M rows to
@@ -62,7 +63,7 @@ def in_position_order(table: pa.Table, positions: np.ndarray) -> pa.Table:
     When the runs overlap (repeated positions) or are too many, one ``take`` sorts the rows.
     """
     if len(positions) < 2 or (positions[1:] > positions[:-1]).all():
-        return table
+        return table, positions
     breaks = np.flatnonzero(positions[1:] != positions[:-1] + 1) + 1  # runs of consecutive rows
     if len(breaks) < _MOST_RUNS:
         starts = np.concatenate(([0], breaks))
@@ -70,9 +71,11 @@ def in_position_order(table: pa.Table, positions: np.ndarray) -> pa.Table:
         order = np.argsort(positions[starts], kind="stable")
         firsts, lasts = positions[starts[order]], positions[stops[order] - 1]
         if (firsts[1:] > lasts[:-1]).all():  # runs do not interleave: their order is the sort
-            return pa.concat_tables([table.slice(int(starts[i]), int(stops[i] - starts[i]))
-                                     for i in order])
-    return table.take(pa.array(np.argsort(positions, kind="stable")))
+            runs = [(int(starts[i]), int(stops[i])) for i in order]
+            return (pa.concat_tables([table.slice(a, b - a) for a, b in runs]),
+                    np.concatenate([positions[a:b] for a, b in runs]))
+    sort = np.argsort(positions, kind="stable")
+    return table.take(pa.array(sort)), positions[sort]
 
 
 def raw_positions(table: pa.Table, bases: dict[int, int]) -> np.ndarray | None:

@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from fraudpipe.errors import DataValidationError, EtlError
 from fraudpipe.etl.late import OrderedTables, assemble, gather, plan_gather, plan_late
-from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order, raw_positions
+from fraudpipe.etl.order import drop_satisfied_order, materialise_in_order
 from fraudpipe.etl.picks import sample_picks
 from fraudpipe.etl.raw import RawRows, inspect_files, load_raw_rows, quote
 from fraudpipe.etl.repeats import materialise_repeated
@@ -242,9 +243,10 @@ def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw:
         return
     split = split_stamp(sql)  # EVENT_TIMESTAMP from the raw text when it checks
     query = split.sql if split else sql
-    table = _materialise_sources(con, statement.name, query, raw)
+    found = _materialise_sources(con, statement.name, query, raw)
+    table, positions = found if found is not None else (None, None)
     if split is not None:
-        text, parsed = _raw_text(raw, table)
+        text, parsed = _raw_text(raw, positions)
         full = add_stamps(con, statement.name, table, split, text, parsed)
         table = None if table is None else full
     if table is not None:
@@ -252,24 +254,23 @@ def _create(con: duckdb.DuckDBPyConnection, statement: Statement, sql: str, raw:
 
 
 def _materialise_sources(con: duckdb.DuckDBPyConnection, name: str, sql: str,
-                         raw: RawRows) -> pa.Table | None:
+                         raw: RawRows) -> tuple[pa.Table, np.ndarray] | None:
     """``materialise_in_order`` of ``sql``, its ``source_file`` rebuilt from ``file_order``
     when every row checks (``fraudpipe.etl.sources``); else of ``sql`` as written."""
     source = split_source(sql, raw.sources)
     if source is not None:
-        table = materialise_in_order(con, name, source.sql, raw.bases)
-        restored = None if table is None else restore_source(table, source)
+        found = materialise_in_order(con, name, source.sql, raw.bases)
+        restored = None if found is None else restore_source(found[0], source)
         if restored is not None:
             con.register(name, restored)
-            return restored
+            return restored, found[1]
     return materialise_in_order(con, name, sql, raw.bases)
 
 
-def _raw_text(raw: RawRows, table: pa.Table | None
+def _raw_text(raw: RawRows, positions: np.ndarray | None
               ) -> tuple[pa.ChunkedArray | None, tuple[pa.ChunkedArray, pa.ChunkedArray] | None]:
-    """The raw timestamp text of each row of ``table`` (rows with raw keys), else None; and
-    that text's read-time parse and ISO form (``fraudpipe.etl.times``) when they were made."""
-    positions = None if table is None else raw_positions(table, raw.bases)
+    """The raw timestamp text at each raw position (None without positions); and that text's
+    read-time parse and ISO form (``fraudpipe.etl.times``) when they were made."""
     if positions is None or TEXT_COLUMN not in raw.columns:
         return None, None
     how = plan_gather(positions)

@@ -44,7 +44,8 @@ def test_materialised_rows_come_back_in_raw_row_order() -> None:
     shuffled = pa.table({"file_order": [1, 0, 1, 0], "row_number": [2, 2, 1, 1],
                          "v": ["d", "b", "c", "a"]})
     con.register("source", shuffled)
-    table = materialise_in_order(con, "kept", "SELECT * FROM source", {0: 0, 1: 2})
+    table, _ = (materialise_in_order(con, "kept", "SELECT * FROM source", {0: 0, 1: 2})
+                or (None, None))
     assert table is not None and table.column("v").to_pylist() == ["a", "b", "c", "d"]
     assert [r[0] for r in con.sql("SELECT v FROM kept").fetchall()] == ["a", "b", "c", "d"]
     # without the row keys: registered as it came, but not known to be in any order
@@ -82,7 +83,8 @@ def test_rows_out_of_time_order_are_still_sorted(tmp_path: Path) -> None:
 def test_rows_sorted_by_position_as_a_stable_argsort(positions: list[int]) -> None:
     table = pa.table({"p": pa.array(positions, pa.int64()),
                       "i": list(range(len(positions)))})
-    ordered = in_position_order(table, np.asarray(positions, np.int64))
+    ordered, in_order = in_position_order(table, np.asarray(positions, np.int64))
     expected = table.take(pa.array(np.argsort(np.asarray(positions, np.int64), kind="stable"),
                                    pa.int64()))
     assert ordered.to_pydict() == expected.to_pydict()
+    assert in_order.tolist() == sorted(positions)  # the rows' positions, in their new order
