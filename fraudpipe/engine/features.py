@@ -14,7 +14,7 @@ event) per row, which the entity store and the training snapshot provide.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from itertools import repeat
 from operator import attrgetter
@@ -267,9 +267,7 @@ _W24, _W3D, _W7D = (list(WINDOWS).index(w) for w in ("24h", "3d", "7d"))
 #: Floors of the variances of the card's amounts, its amounts in the category and its log
 #: amounts there (LOG_SCALE units).
 _VARIANCE_FLOOR = np.array([[1.0], [1.0], [LOG_SCALE**2 / 100]])
-_BASE_FIELDS = ("count", "sum_cents", "last_ts", "last_cents", "sumsq_cents", "first_ts",
-                "cat_count", "cat_sum", "cat_sumsq", "cat_log_sum", "cat_log_sumsq",
-                "band_count")
+_BASE_FIELDS = tuple(item.name for item in fields(CardBase))  # the order _history_rows unpacks
 _base_fields = attrgetter(*_BASE_FIELDS)  # all of them in one call
 
 
