@@ -93,13 +93,17 @@ def _log_of(cents: int) -> int:
     return int(log_cents(np.array([cents]))[0])
 
 
+#: The time band of each hour of the day, from :func:`~fraudpipe.engine.features.time_band`.
+_HOUR_BAND = tuple(time_band(np.arange(24) * 3600).tolist())
+
+
 def band_of(ts: int) -> int:
     """:func:`~fraudpipe.engine.features.time_band` of one timestamp in Python integers.
 
-    Why it equals the numpy function: it is the same integer expression, and numpy's
-    ``//`` and ``%`` on int64 round towards minus infinity exactly as Python's do, with no
-    overflow for int64 inputs (every intermediate value is smaller than ``ts``)."""
-    return ((ts // 3600 % 24) + 2) % 24 // 4
+    Why it equals the numpy function: the band is looked up by the hour of day, which
+    ``time_band`` takes as ``ts // 3600 % 24``; numpy's ``//`` and ``%`` on int64 round
+    towards minus infinity exactly as Python's do, with no overflow for int64 inputs."""
+    return _HOUR_BAND[ts // 3600 % 24]
 
 
 @dataclass
@@ -232,10 +236,6 @@ def bases_of(states: list[CardState], categories: list[list[str]],
         sumsq_cents=squares, first_ts=first_ts, cat_count=stats[0], cat_sum=stats[1],
         cat_sumsq=stats[2], cat_log_sum=stats[3], cat_log_sumsq=stats[4], band_count=bands,
     )
-
-
-#: The time band of each hour of the day (:func:`band_of` of a time in that hour).
-_HOUR_BAND = tuple(band_of(hour * 3600) for hour in range(24))
 
 
 def _group_sums(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
