@@ -114,7 +114,7 @@ def _states() -> list[CardState]:
             state.add(ts, int(rng.integers(1, 90_000)), str(rng.choice(CATEGORIES)))
         out.append(state)
     out.append(CardState(older_count=2, older_sum=10, last_ts=7, last_cents=3, first_ts=1,
-                         recent=[(T0, 5)]))  # integer times, as a migrated store has them
+                         recent=[(T0, 5)]))  # integer times (by hand: the engine's are floats)
     return out
 
 
