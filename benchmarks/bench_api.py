@@ -503,7 +503,7 @@ def print_table(results: list[dict], floor: dict) -> None:
     print(f"{'run':>3} {'rate/s':>7} {'sent':>6} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>9} {'errors':>7} {'server CPU/req':>15} {'client CPU/req':>15}")  # fmt: skip
     for r in results:
-        print(f"{r.get('run', 1):>3} {r['rate']:>7.0f} {r['requests']:>6} "
+        print(f"{r['run']:>3} {r['rate']:>7.0f} {r['requests']:>6} "
               f"{_ms(r['p50_ms']):>8} {_ms(r['p90_ms']):>8} {_ms(r['p99_ms']):>8} "
               f"{_ms(r['max_ms']):>9} {r['errors']:>7} "
               f"{r['server_cpu_us_per_request']:>12} µs "
@@ -512,7 +512,7 @@ def print_table(results: list[dict], floor: dict) -> None:
         s = r["slow"]
         worst = ", ".join(f"{w['ms']:.0f} ms at {w['at_s']:.2f} s"
                           + (" (new conn.)" if w["new_connection"] else "") for w in s["worst"])
-        label = f"run {r.get('run', 1)}, {r['rate']:.0f}/s"
+        label = f"run {r['run']}, {r['rate']:.0f}/s"
         print(f"  {label}: {s['count']} requests over {s['over_ms']:.0f} ms "
               f"({s['in_first_second']} in the first second, {s['on_new_connection']} on a new "
               f"connection); worst {worst}; connections {r['connections']}, per worker "
