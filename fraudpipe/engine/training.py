@@ -140,16 +140,16 @@ def train_model(
     category_amounts = _category_amounts(numeric["amt"], categorical["category"],
                                          vocabularies["category"])
     cut = round(len(ts) * (1 - VALIDATION_SHARE))
-    profile = _fraud_profile(ts[:cut], numeric["amt"][:cut], categorical["category"][:cut],
-                             labels[:cut], vocabularies["category"])
-    progress("computing features")
-    matrix = build_features(codes, ts, numeric, categorical, vocabularies,
-                            category_amounts=category_amounts, profile=profile)
     if min(labels[:cut].sum(), labels[cut:].sum()) == 0 or cut == len(ts):
         raise DataValidationError(
             f"training file {training_path.name}: both the first 85% and the last 15% of events "
             "(by EVENT_TIMESTAMP) need fraud and legit events"
         )
+    profile = _fraud_profile(ts[:cut], numeric["amt"][:cut], categorical["category"][:cut],
+                             labels[:cut], vocabularies["category"])
+    progress("computing features")
+    matrix = build_features(codes, ts, numeric, categorical, vocabularies,
+                            category_amounts=category_amounts, profile=profile)
     feature_seconds = time.perf_counter() - started
     progress(f"training LightGBM on {cut} events, validating on {len(ts) - cut}")
     cat_index = [FEATURES.index(name) for name in MODEL_CATEGORIES]
