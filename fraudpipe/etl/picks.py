@@ -91,9 +91,7 @@ def _top(table: pa.Table, part: re.Match[str], rows: np.ndarray) -> np.ndarray |
         return None  # SQL's remainder of a negative, or an overflow: leave it to the engine
     value = (number * a + order * b + seed * c) % m
     limit = int(part["limit"])
-    if 0 < limit < len(value):
+    if 0 < limit < len(value):  # only the candidates up to the limit-th smallest hash
         near = np.flatnonzero(value <= np.partition(value, limit - 1)[limit - 1])
-        ranked = near[np.lexsort((number[near], order[near], value[near]))[:limit]]
-    else:
-        ranked = np.lexsort((number, order, value))[:limit]
-    return rows[ranked]
+        rows, order, number, value = rows[near], order[near], number[near], value[near]
+    return rows[np.lexsort((number, order, value))[:limit]]
