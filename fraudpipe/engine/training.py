@@ -96,13 +96,13 @@ def _category_amounts(amt: np.ndarray, category: np.ndarray, vocabulary: list[st
     return [float(medians.get(name, overall)) or overall for name in vocabulary]
 
 
-def _fraud_profile(ts: np.ndarray, amt: np.ndarray, category: np.ndarray, labels: np.ndarray,
+def _fraud_profile(ts: np.ndarray, cents: np.ndarray, category: np.ndarray, labels: np.ndarray,
                   vocabulary: list[str]) -> FraudProfile:
     """The fraud profile of the training slice (never the validation slice, which must judge
     the model as unseen data would), as scoring will read it back from the metadata."""
     codes = category_codes(category, vocabulary)
     codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
-    fitted = fit_profile(codes, ts, to_cents(amt), labels, len(vocabulary))
+    fitted = fit_profile(codes, ts, cents, labels, len(vocabulary))
     return FraudProfile.from_dict(fitted.to_dict())
 
 
@@ -145,7 +145,8 @@ def train_model(
             f"training file {training_path.name}: both the first 85% and the last 15% of events "
             "(by EVENT_TIMESTAMP) need fraud and legit events"
         )
-    profile = _fraud_profile(ts[:cut], numeric["amt"][:cut], categorical["category"][:cut],
+    cents = to_cents(numeric["amt"])
+    profile = _fraud_profile(ts[:cut], cents[:cut], categorical["category"][:cut],
                              labels[:cut], vocabularies["category"])
     progress("computing features")
     matrix = build_features(codes, ts, numeric, categorical, vocabularies,
@@ -184,7 +185,7 @@ def train_model(
     )
     progress("saving model files")
     folder.mkdir(parents=True, exist_ok=True)
-    Snapshot.from_events(keys, ts, to_cents(numeric["amt"]), categorical["category"]).save(folder)
+    Snapshot.from_events(keys, ts, cents, categorical["category"]).save(folder)
     atomic_write_text(folder / MODEL_FILE, booster.model_to_string(
         num_iteration=booster.best_iteration))
     training_seconds = round(time.perf_counter() - started, 2)
