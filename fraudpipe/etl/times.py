@@ -27,7 +27,8 @@ import pyarrow as pa
 
 from fraudpipe.etl.stamps import TEXT_COLUMN, as_words, fixed_records, iso_texts
 
-__all__ = ["ISO", "PARSED", "add_parsed_stamps", "parse_stamps", "with_parsed_stamps"]
+__all__ = ["ISO", "PARSED", "add_parsed_stamps", "parse_stamps", "raw_source",
+           "with_parsed_stamps"]
 
 PARSED = "__event_ts"
 ISO = "__iso"
@@ -155,15 +156,24 @@ def _iso_day(text: bytes) -> int | None:
     return (day - _EPOCH).days
 
 
+def raw_source(sql: str) -> re.Match[str] | None:
+    """The ``FROM raw_rows [AS alias]`` of ``sql`` when it is one query over ``raw_rows``
+    alone (one FROM, no join), else None."""
+    source = list(_FROM_RAW.finditer(sql))
+    if (len(source) != 1 or len(re.findall(r"\bFROM\b", sql, re.IGNORECASE)) != 1
+            or re.search(r"\bJOIN\b", sql, re.IGNORECASE)):
+        return None
+    return source[0]
+
+
 def with_parsed_stamps(sql: str) -> str | None:
     """``sql`` casting through ``COALESCE(__event_ts, TRY_CAST(...))``, or None unless it is
     one query over ``raw_rows`` alone (one FROM, no join) with such a cast."""
-    source = list(_FROM_RAW.finditer(sql))
+    source = raw_source(sql)
     casts = list(_CAST.finditer(sql))
-    if (len(source) != 1 or not casts or len(re.findall(r"\bFROM\b", sql, re.IGNORECASE)) != 1
-            or re.search(r"\bJOIN\b", sql, re.IGNORECASE)):
+    if source is None or not casts:
         return None
-    alias = source[0]["alias"]
+    alias = source["alias"]
     if any(cast["alias"] is not None and cast["alias"][:-1] != alias for cast in casts):
         return None  # qualified by a name that is not raw_rows' alias
 

@@ -16,20 +16,20 @@ import re
 import numpy as np
 import pyarrow as pa
 
+from fraudpipe.etl.times import raw_source
+
 __all__ = ["without_trims"]
 
 _TRIM = re.compile(r"\btrim\(\s*(?P<alias>\w+)\.(?P<column>\w+)\s*\)", re.IGNORECASE)
-_FROM_RAW = re.compile(r"\sFROM\s+raw_rows\s+AS\s+(?P<alias>\w+)(?=\s|;|$)", re.IGNORECASE)
 
 
 def without_trims(sql: str, raw: pa.Table) -> str | None:
     """``sql`` with ``trim(r.c)`` replaced by ``r.c`` for each raw column ``c`` with nothing to
     trim, or None when no trim can go (then the statement runs as written)."""
-    source = list(_FROM_RAW.finditer(sql))
-    if (len(source) != 1 or len(re.findall(r"\bFROM\b", sql, re.IGNORECASE)) != 1
-            or re.search(r"\bJOIN\b", sql, re.IGNORECASE)):
+    source = raw_source(sql)
+    alias = None if source is None else source["alias"]
+    if alias is None:  # (another shape, or raw_rows without an alias)
         return None
-    alias = source[0]["alias"]
     plain = {m["column"] for m in _TRIM.finditer(sql)
              if m["alias"] == alias and m["column"] in raw.column_names
              and _nothing_to_trim(raw.column(m["column"]))}
