@@ -88,8 +88,8 @@ class EventFrame:
         return len(self.raw)
 
 
-def _to_number(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(numbers, empty, invalid)`` for a column of strings.
+def _to_number(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(numbers, invalid)`` for a column of strings (empty cells are NaN, not invalid).
 
     Arrow's cast is tried first (several times faster on a big file); a column with a value it
     refuses goes through pandas, which marks just the bad cells.
@@ -100,14 +100,13 @@ def _to_number(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         numbers_arrow = pc.cast(pc.if_else(empty_arrow, None, text), pa.float64())
         numbers = numbers_arrow.to_numpy(zero_copy_only=False)
         empty = empty_arrow.to_numpy(zero_copy_only=False)
-        return numbers, empty, np.isnan(numbers) & ~empty
+        return numbers, np.isnan(numbers) & ~empty
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         pass
     text = values.str.strip()
     empty = (text == "").to_numpy()
     numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float)
-    invalid = np.isnan(numbers) & ~empty
-    return numbers, empty, invalid
+    return numbers, np.isnan(numbers) & ~empty
 
 
 def _to_epoch_seconds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -177,7 +176,7 @@ def parse_events(
         if column not in frame.columns:
             numeric[column] = np.full(len(frame), np.nan)
             continue
-        numeric[column], _, invalid = _to_number(frame[column])
+        numeric[column], invalid = _to_number(frame[column])
         fail(invalid, column, "not a number")
     label = None
     if "EVENT_LABEL" in frame.columns and (require_label or strict):
