@@ -15,6 +15,7 @@ table's order (``preserve_insertion_order``). Anything else runs as written.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import duckdb
 import numpy as np
@@ -22,8 +23,8 @@ import pyarrow as pa
 
 from fraudpipe.etl.late import gather, route_rows
 
-__all__ = ["base_lookup", "drop_satisfied_order", "in_position_order", "known_orders",
-           "materialise_in_order", "raw_positions"]
+__all__ = ["all_known", "base_lookup", "drop_satisfied_order", "in_position_order",
+           "known_orders", "materialise_in_order", "raw_positions"]
 
 _ROUTE_ORDER = re.compile(
     r"^\s*FROM\s+(?P<table>\w+)\s+AS\s+(?P<alias>\w+)\s+"
@@ -85,10 +86,10 @@ def raw_positions(table: pa.Table, bases: dict[int, int]) -> np.ndarray | None:
     if not table.num_rows:
         return np.zeros(0, np.int64)
     order = table.column("file_order").to_numpy()
-    lookup, known = base_lookup(bases), known_orders(bases)
-    if order.min() < 0 or order.max() >= len(known) or not known[order].all():
+    if not all_known(order, bases):
         return None
-    return lookup[order] + table.column("row_number").to_numpy().astype(np.int64, copy=False) - 1
+    return (base_lookup(bases)[order]
+            + table.column("row_number").to_numpy().astype(np.int64, copy=False) - 1)
 
 
 def base_lookup(bases: dict[int, int]) -> np.ndarray:
@@ -99,11 +100,18 @@ def base_lookup(bases: dict[int, int]) -> np.ndarray:
     return lookup
 
 
-def known_orders(bases: dict[int, int]) -> np.ndarray:
+def known_orders(bases: Mapping[int, object]) -> np.ndarray:
     """Which file orders (indexes) are keys of ``bases``."""
     known = np.zeros(max(bases, default=0) + 1, dtype=bool)
     known[list(bases)] = True
     return known
+
+
+def all_known(order: np.ndarray, bases: Mapping[int, object]) -> bool:
+    """Is every file order in ``order`` a key of ``bases``?"""
+    known = known_orders(bases)
+    return not len(order) or bool(order.min() >= 0 and order.max() < len(known)
+                                  and known[order].all())
 
 
 def drop_satisfied_order(sql: str, ordered: dict[str, pa.Table]) -> str:

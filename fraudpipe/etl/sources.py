@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudpipe.etl.order import known_orders
+from fraudpipe.etl.order import all_known
 from fraudpipe.etl.scan import constant_strings
 from glue.etl_job import string_literal
 
@@ -71,9 +71,7 @@ def restore_source(table: pa.Table, split: SourceSplit) -> pa.Table | None:
     if orders.null_count:
         return None
     order = orders.to_numpy() if len(orders) else np.zeros(0, np.int64)
-    known = sorted(split.names)
-    if len(order) and (order.min() < 0 or order.max() > known[-1]
-                       or not known_orders(split.names)[order].all()):
+    if not all_known(order, split.names):
         return None
     return table.set_column(table.column_names.index(SAME), "source_file",
                             _names(order, split.names))
