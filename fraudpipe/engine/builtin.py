@@ -70,7 +70,8 @@ class BuiltinEngine:
         self.jobs = jobs or open_jobs(self.workspace, self.registry)
         self._store: EntityStore | None = None
         self._realtime = threading.Lock()
-        self._detectors: dict[tuple[str, str, Any], Detector] = {}
+        #: (detector id, version) -> (stamp of the version's record, its detector)
+        self._detectors: dict[tuple[str, str], tuple[Any, Detector]] = {}
         #: detector id -> (checked at, stamp of its detector.json, the ACTIVE detector)
         self._active: dict[str, tuple[float, Any, Detector]] = {}
         self._active_ttl = detector_ttl()
@@ -287,11 +288,12 @@ class BuiltinEngine:
         re-read record of an unchanged version gets the detector already built); at most
         :data:`MAX_DETECTORS` kept, least recently used dropped first."""
         detector_id = record["detectorId"]
-        key = (detector_id, record["detectorVersionId"], self.registry.detector_stamp(record))
-        cached = self._detectors.pop(key, None)
-        if cached is not None:
+        key = (detector_id, record["detectorVersionId"])
+        stamp = self.registry.detector_stamp(record)
+        cached = self._detectors.pop(key, None)  # (an older stamp's detector is dropped)
+        if cached is not None and cached[0] == stamp:
             self._detectors[key] = cached  # the most recently used is last
-            return cached
+            return cached[1]
         models = [
             ScoringModel(m["modelId"], m["modelVersionNumber"], m["modelType"],
                          load_artifact(self.registry.artifact_dir(m["modelId"],
@@ -302,8 +304,7 @@ class BuiltinEngine:
                  for r in record["rules"]]
         detector = Detector(detector_id, record["detectorVersionId"], models,
                             RuleSet(rules, record["ruleExecutionMode"]))
-        self._detectors = {k: v for k, v in self._detectors.items() if k[:2] != key[:2]}
-        self._detectors[key] = detector
+        self._detectors[key] = (stamp, detector)
         while len(self._detectors) > MAX_DETECTORS:  # each holds its models' loaded artifacts
             del self._detectors[next(iter(self._detectors))]
         return detector
