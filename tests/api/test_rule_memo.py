@@ -25,13 +25,12 @@ def _item(category: str, amt: float) -> _Parsed:
 
 
 @pytest.mark.parametrize("mode", ["FIRST_MATCHED", "ALL_MATCHED"])
-def test_remembered_matches_are_the_rules_matches(mode, monkeypatch):
-    monkeypatch.setattr(RuleSet, "MEMO_SIZE", 7)  # starts afresh several times
+def test_each_rows_matches_are_the_rules_matches(mode):
     model = ScoringModel("fraud_model", "1.0", "TRANSACTION_FRAUD_INSIGHTS", None)  # type: ignore[arg-type]
     detector = Detector("d", "1", [model], RuleSet(RULES, mode))
     rng = np.random.default_rng(3)
     for _ in range(40):
-        # GIVEN a few events, values often repeated (memo hits) and sometimes new
+        # GIVEN a few events, values often repeated and sometimes new
         n = int(rng.integers(1, 6))
         items = [_item(str(rng.choice(["shopping_pos", "travel", ""])),
                        float(rng.choice([12.5, 301.0, 999.99]))) for _ in range(n)]
@@ -55,6 +54,8 @@ def test_rules_reading_no_variable_are_remembered_too():
     for _ in range(2):  # evaluated, then remembered
         columns = rules.matches_each([{}, {"amt": 3.0}])
         assert [c.tolist() for c in columns] == [[True, False], [True, False]]
+        results = rules.rule_results_each([{}, {"amt": 3.0}])
+        assert results == [[{"ruleId": "always", "outcomes": ["x"]}]] * 2
 
 
 @pytest.mark.parametrize("mode", ["FIRST_MATCHED", "ALL_MATCHED"])
