@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = ["StampSplit", "add_stamps", "as_words", "fixed_records", "iso_stamps", "iso_texts",
-           "split_stamp", "stamps_from_parsed"]
+           "split_stamp", "stamps_from_parsed", "string_buffers"]
 
 TEXT_COLUMN = "trans_date_trans_time"
 _ITEM = re.compile(
@@ -132,17 +132,24 @@ def iso_stamps(text: pa.ChunkedArray, event_ts: pa.ChunkedArray) -> pa.Array | N
     return iso if every else pc.fill_null(iso, "Z")
 
 
+def string_buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's ``len + 1`` value offsets and its data bytes, as numpy views."""
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], np.int32)[array.offset:array.offset + len(array) + 1]
+    data = np.frombuffer(buffers[2], np.uint8) if buffers[2] else np.zeros(0, np.uint8)
+    return offsets, data
+
+
 def fixed_records(array: pa.Array) -> np.ndarray | None:
     """The values as an (n, 19) byte matrix, or None unless every value has 19 bytes."""
     if array.type != pa.string():
         return None
     n = len(array)
-    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset:array.offset + n + 1]
     if n == 0:
         return np.zeros((0, 19), np.uint8)
+    offsets, data = string_buffers(array)
     if not (np.diff(offsets) == 19).all():
         return None
-    data = np.frombuffer(array.buffers()[2], np.uint8)
     return data[offsets[0]:offsets[0] + 19 * n].reshape(n, 19)
 
 

@@ -25,7 +25,13 @@ from functools import cache
 import numpy as np
 import pyarrow as pa
 
-from fraudpipe.etl.stamps import TEXT_COLUMN, as_words, fixed_records, iso_texts
+from fraudpipe.etl.stamps import (
+    TEXT_COLUMN,
+    as_words,
+    fixed_records,
+    iso_texts,
+    string_buffers,
+)
 
 __all__ = ["ISO", "PARSED", "add_parsed_stamps", "parse_stamps", "raw_source",
            "with_parsed_stamps"]
@@ -60,9 +66,7 @@ def _parse(text: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
     nothing = pa.nulls(n, pa.timestamp("us")), pa.nulls(n, pa.string())
     if array.type != pa.string() or n == 0:
         return nothing
-    lengths = np.diff(np.frombuffer(array.buffers()[1], np.int32)[array.offset:array.offset
-                                                                    + n + 1])
-    present = lengths == 19
+    present = np.diff(string_buffers(array)[0]) == 19
     if array.null_count:
         present &= array.is_valid().to_numpy(zero_copy_only=False)
     if not present.any():
@@ -85,8 +89,7 @@ def _parse(text: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
 
 
 def _gather_records(array: pa.Array, rows: np.ndarray) -> np.ndarray | None:
-    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset:array.offset + len(array)]
-    data = np.frombuffer(array.buffers()[2], np.uint8)
+    offsets, data = string_buffers(array)
     return data[offsets[rows][:, None] + np.arange(19)]
 
 

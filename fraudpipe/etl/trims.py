@@ -16,6 +16,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
+from fraudpipe.etl.stamps import string_buffers
 from fraudpipe.etl.times import raw_source
 
 __all__ = ["without_trims"]
@@ -47,9 +48,7 @@ def _nothing_to_trim(column: pa.ChunkedArray) -> bool:
     n = len(array)
     if n == 0:
         return True
-    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset:array.offset + n + 1]
-    data = np.frombuffer(array.buffers()[2], np.uint8) if array.buffers()[2] else np.zeros(
-        0, np.uint8)
+    offsets, data = string_buffers(array)
     filled = offsets[1:] > offsets[:-1]  # NULL and empty values have nothing to trim
     if array.null_count:
         filled &= array.is_valid().to_numpy(zero_copy_only=False)
